@@ -1,0 +1,154 @@
+//! The network layer: listeners, one task per connection, the periodic task
+//! and shutdown. Everything runs on one thread (a current-thread runtime),
+//! so command execution is serialised exactly as in Redis.
+//!
+//! Invariant: the shared `State` is borrowed only between awaits, never
+//! across one; no module imports `server`.
+
+mod conn;
+mod cron;
+pub mod log;
+
+use crate::config::Config;
+use crate::state::State;
+use std::cell::RefCell;
+use std::net::SocketAddr;
+use std::rc::Rc;
+use tokio::net::TcpListener;
+use tokio::sync::Notify;
+
+/// What the tasks share besides the state.
+pub struct Shared {
+    pub state: RefCell<State>,
+    pub shutdown: Notify,
+    /// Woken when CLIENT PAUSE ends or changes.
+    pub unpause: Notify,
+}
+
+pub type SharedRef = Rc<Shared>;
+
+/// Pending connections the kernel may queue (`tcp-backlog`).
+const TCP_BACKLOG: u32 = 511;
+
+#[derive(Debug)]
+pub struct StartError(pub String);
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Runs the server until shutdown. Returns the process exit code.
+pub fn run(config: Config) -> Result<i32, StartError> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| StartError(format!("cannot start the runtime: {e}")))?;
+    let local = tokio::task::LocalSet::new();
+    local.block_on(&rt, serve(config))
+}
+
+/// Addresses to listen on, from `bind` (`*` any IPv4, `::*` any IPv6, a
+/// leading `-` makes an address optional).
+fn bind_addrs(cfg: &Config) -> Vec<(SocketAddr, bool)> {
+    let mut out = Vec::new();
+    for b in &cfg.bind {
+        let (optional, addr) = match b.strip_prefix('-') {
+            Some(a) => (true, a),
+            None => (false, b.as_str()),
+        };
+        let ip = match addr {
+            "*" => "0.0.0.0",
+            "::*" => "::",
+            a => a,
+        };
+        match ip.parse::<std::net::IpAddr>() {
+            Ok(ip) => out.push((SocketAddr::new(ip, cfg.port), optional)),
+            Err(_) => log::warning(&format!("Ignoring bind address that is not an IP address: {addr}")),
+        }
+    }
+    out
+}
+
+async fn listen(cfg: &Config) -> Result<Vec<TcpListener>, StartError> {
+    let mut listeners = Vec::new();
+    if cfg.port == 0 {
+        return Ok(listeners);
+    }
+    for (addr, optional) in bind_addrs(cfg) {
+        let sock = match addr {
+            SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4(),
+            SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6(),
+        };
+        let bound = sock.and_then(|s| {
+            s.set_reuseaddr(true)?;
+            if addr.is_ipv6() {
+                set_v6only(&s);
+            }
+            s.bind(addr)?;
+            s.listen(TCP_BACKLOG)
+        });
+        match bound {
+            Ok(l) => listeners.push(l),
+            Err(e) if optional => log::verbose(&format!("Skipping optional bind address {addr}: {e}")),
+            Err(e) => {
+                return Err(StartError(format!("Could not create server TCP listening socket {addr}: {e}")));
+            }
+        }
+    }
+    if listeners.is_empty() {
+        return Err(StartError("Failed listening on any of the bind addresses".into()));
+    }
+    Ok(listeners)
+}
+
+fn set_v6only(s: &tokio::net::TcpSocket) {
+    use std::os::fd::AsRawFd;
+    let one: libc::c_int = 1;
+    // SAFETY: valid socket fd and a correctly sized option value.
+    unsafe {
+        libc::setsockopt(
+            s.as_raw_fd(),
+            libc::IPPROTO_IPV6,
+            libc::IPV6_V6ONLY,
+            &one as *const _ as *const libc::c_void,
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        );
+    }
+}
+
+async fn serve(config: Config) -> Result<i32, StartError> {
+    let listeners = listen(&config).await?;
+    let port = listeners.first().and_then(|l| l.local_addr().ok()).map_or(config.port, |a| a.port());
+    let mut state = State::new(config);
+    state.port = port;
+    state.prop.enabled = false;
+    let shared = Rc::new(Shared { state: RefCell::new(state), shutdown: Notify::new(), unpause: Notify::new() });
+    log::notice("Server initialized");
+    for l in listeners {
+        tokio::task::spawn_local(conn::accept_loop(shared.clone(), l));
+    }
+    tokio::task::spawn_local(cron::run(shared.clone()));
+    log::notice("Ready to accept connections");
+
+    let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(|e| StartError(format!("cannot install SIGTERM handler: {e}")))?;
+    let mut sigint = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+        .map_err(|e| StartError(format!("cannot install SIGINT handler: {e}")))?;
+    tokio::select! {
+        _ = sigterm.recv() => log::warning("Received SIGTERM scheduling shutdown..."),
+        _ = sigint.recv() => log::warning("Received SIGINT scheduling shutdown..."),
+        _ = shared.shutdown.notified() => log::warning("User requested shutdown..."),
+    }
+    finish_shutdown(&shared);
+    Ok(0)
+}
+
+fn finish_shutdown(shared: &Shared) {
+    let st = shared.state.borrow();
+    if let Some(p) = &st.config.pidfile {
+        let _ = std::fs::remove_file(p);
+    }
+    log::notice("Strata is now ready to exit, bye bye...");
+}

@@ -1,0 +1,212 @@
+//! Everything the server knows, in one owner: configuration, keyspace,
+//! clients, subscriptions, statistics and the write path. Commands receive it
+//! whole; the network layer drives it. No I/O happens through it except the
+//! `actions` the network layer carries out after a command.
+
+use crate::clients::{ClientId, Clients};
+use crate::config::Config;
+use crate::keyspace::Keyspace;
+use crate::propagate::{Op, Propagator};
+use crate::pubsub::PubSub;
+use std::collections::HashMap;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Requests from commands that only the network layer can carry out.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    Shutdown { save: Option<bool>, now: bool, force: bool },
+    /// Re-read listening settings after CONFIG SET port/bind.
+    Rebind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PauseMode {
+    Write,
+    All,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Pause {
+    pub mode: PauseMode,
+    pub until_ms: i64,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct CmdStat {
+    pub calls: u64,
+    pub usec: u64,
+    pub rejected_calls: u64,
+    pub failed_calls: u64,
+}
+
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub total_connections_received: u64,
+    pub total_commands_processed: u64,
+    pub rejected_connections: u64,
+    pub expired_keys: u64,
+    pub expired_stale_perc: f64,
+    pub keyspace_hits: u64,
+    pub keyspace_misses: u64,
+    pub net_input_bytes: u64,
+    pub net_output_bytes: u64,
+    pub total_error_replies: u64,
+    pub unexpected_error_replies: u64,
+    pub total_reads_processed: u64,
+    pub total_writes_processed: u64,
+    pub client_query_buffer_limit_disconnections: u64,
+    pub client_output_buffer_limit_disconnections: u64,
+    pub evicted_keys: u64,
+    /// Per command full name ("config|get").
+    pub commands: HashMap<&'static str, CmdStat>,
+    pub errors: HashMap<String, u64>,
+    /// Ops/sec samples, for `instantaneous_ops_per_sec`.
+    pub ops_samples: Vec<(i64, u64)>,
+}
+
+impl Stats {
+    pub fn record_error(&mut self, code: &str) {
+        self.total_error_replies += 1;
+        // Redis caps distinct error codes it tracks at 128.
+        if self.errors.len() >= 128 && !self.errors.contains_key(code) {
+            return;
+        }
+        *self.errors.entry(code.to_string()).or_default() += 1;
+    }
+
+    pub fn reset(&mut self) {
+        let connections = 0;
+        *self = Stats { total_connections_received: connections, ..Default::default() };
+    }
+}
+
+/// Source of the current time, injectable for tests.
+#[derive(Debug, Clone, Copy)]
+pub enum Clock {
+    System,
+    /// A fixed time in ms, moved by tests.
+    Manual(i64),
+}
+
+impl Clock {
+    pub fn now_ms(&self) -> i64 {
+        match self {
+            Clock::System => SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0),
+            Clock::Manual(t) => *t,
+        }
+    }
+}
+
+/// xorshift64*: fast, seedable, good enough for sampling and random keys.
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Rng(seed | 1)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545F4914F6CDD1D)
+    }
+}
+
+pub struct State {
+    pub config: Config,
+    pub keyspace: Keyspace,
+    pub clients: Clients,
+    pub pubsub: PubSub,
+    pub stats: Stats,
+    pub prop: Propagator,
+    /// Ops of the current top-level call, emitted when it returns.
+    pub pending_ops: Vec<Op>,
+    pub call_depth: u32,
+    pub rng: Rng,
+    pub clock: Clock,
+    pub run_id: String,
+    pub start_ms: i64,
+    pub port: u16,
+    /// Changes since the last successful save.
+    pub dirty: u64,
+    pub actions: Vec<Action>,
+    pub pause: Option<Pause>,
+    /// Keys watched across all databases (0: skip watch bookkeeping).
+    pub watched_keys: usize,
+    /// Lazy expiry and active expiry on/off (DEBUG SET-ACTIVE-EXPIRE).
+    pub active_expire: bool,
+    /// Parsed notify-keyspace-events flags.
+    pub notify_flags: u32,
+    /// Set while the server is loading data; commands get -LOADING.
+    pub loading: bool,
+    pub shutting_down: bool,
+}
+
+impl State {
+    pub fn new(config: Config) -> Self {
+        let clock = Clock::System;
+        let now = clock.now_ms();
+        let mut seed_bytes = [0u8; 8];
+        let seed = match std::fs::File::open("/dev/urandom") {
+            Ok(mut f) => {
+                use std::io::Read;
+                let _ = f.read_exact(&mut seed_bytes);
+                u64::from_le_bytes(seed_bytes) ^ now as u64
+            }
+            Err(_) => now as u64 ^ std::process::id() as u64,
+        };
+        let mut rng = Rng::new(seed);
+        let run_id: String = (0..40).map(|_| char::from(b"0123456789abcdef"[(rng.next_u64() % 16) as usize])).collect();
+        let notify_flags = crate::commands::notify::parse_flags(config.notify_keyspace_events.as_bytes()).unwrap_or(0);
+        State {
+            keyspace: Keyspace::new(config.databases),
+            port: config.port,
+            config,
+            clients: Clients::new(),
+            pubsub: PubSub::default(),
+            stats: Stats::default(),
+            prop: Propagator::default(),
+            pending_ops: Vec::new(),
+            call_depth: 0,
+            rng,
+            clock,
+            run_id,
+            start_ms: now,
+            dirty: 0,
+            actions: Vec::new(),
+            pause: None,
+            watched_keys: 0,
+            active_expire: true,
+            notify_flags,
+            loading: false,
+            shutting_down: false,
+        }
+    }
+
+    #[inline]
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    pub fn client_ids(&self) -> Vec<ClientId> {
+        let mut ids: Vec<ClientId> = self.clients.map.keys().copied().collect();
+        ids.sort_unstable();
+        ids
+    }
+}
+
+impl State {
+    /// Brings derived settings in line after the configuration changed.
+    pub fn apply_config(&mut self) {
+        if let Some(f) = crate::commands::notify::parse_flags(self.config.notify_keyspace_events.as_bytes()) {
+            self.notify_flags = f;
+        }
+        if self.config.port != self.port {
+            self.actions.push(Action::Rebind);
+        }
+    }
+}
