@@ -332,10 +332,14 @@ fn load_cases() -> Vec<Case> {
     for path in files {
         let name = format!("tests/cases/{}", path.file_name().unwrap().to_string_lossy());
         let text = std::fs::read_to_string(&path).unwrap();
+        let parsed = parse_cases(&name, &text);
+        let mut names = BTreeSet::new();
+        for case in &parsed {
+            assert!(names.insert(&case.name), "{name}: two cases named {:?}", case.name);
+            assert!(!case.steps.is_empty(), "{name}: case {:?} has no commands", case.name);
+        }
         cases.extend(
-            parse_cases(&name, &text)
-                .into_iter()
-                .filter(|c| format!("{}: {}", c.file, c.name).to_lowercase().contains(&filter)),
+            parsed.into_iter().filter(|c| format!("{}: {}", c.file, c.name).to_lowercase().contains(&filter)),
         );
     }
     cases
