@@ -40,7 +40,7 @@ enum Body {
     Sleep(u64),
 }
 
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Clone, Copy)]
 enum Check {
     Exact,
     Sort,
@@ -53,36 +53,80 @@ fn parse_cases(file: &str, text: &str) -> Vec<Case> {
     for (i, raw_line) in text.lines().enumerate() {
         let line = raw_line.trim();
         if let Some(name) = line.strip_prefix("###") {
-            cases.push(Case { file: file.to_string(), name: name.trim().to_string(), steps: Vec::new() });
+            cases.push(Case {
+                file: file.to_string(),
+                name: name.trim().to_string(),
+                steps: Vec::new(),
+            });
         } else if !line.is_empty() && !line.starts_with('#') {
             let step = parse_step(line, i + 1).unwrap_or_else(|e| panic!("{file}:{}: {e}", i + 1));
-            cases.last_mut().unwrap_or_else(|| panic!("{file}:{}: command before the first ###", i + 1)).steps.push(step);
+            cases
+                .last_mut()
+                .unwrap_or_else(|| panic!("{file}:{}: command before the first ###", i + 1))
+                .steps
+                .push(step);
         }
     }
     cases
 }
 
 fn parse_step(line: &str, number: usize) -> Result<Step, String> {
-    let mut step = Step { line: number, text: line.to_string(), conn: 1, body: Body::Read, check: Check::Exact, wants_reply: true };
+    let mut step = Step {
+        line: number,
+        text: line.to_string(),
+        conn: 1,
+        body: Body::Read,
+        check: Check::Exact,
+        wants_reply: true,
+    };
     let mut rest = line;
     loop {
         let (word, after) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
         let after = after.trim_start();
         match word {
-            w if w.starts_with('@') => step.conn = w[1..].parse().map_err(|_| format!("bad connection {w:?}"))?,
+            w if w.starts_with('@') => {
+                step.conn = w[1..]
+                    .parse()
+                    .map_err(|_| format!("bad connection {w:?}"))?
+            }
             "!sort" => step.check = Check::Sort,
             "!type" => step.check = Check::Shape,
             "!sections" => step.check = Check::Sections,
             "!noreply" => step.wants_reply = false,
             "!read" => return Ok(step),
             "!sleep-ms" => {
-                let ms = after.parse().map_err(|_| format!("bad !sleep-ms {after:?}"))?;
-                return Ok(Step { body: Body::Sleep(ms), wants_reply: false, ..step });
+                let ms = after
+                    .parse()
+                    .map_err(|_| format!("bad !sleep-ms {after:?}"))?;
+                return Ok(Step {
+                    body: Body::Sleep(ms),
+                    wants_reply: false,
+                    ..step
+                });
             }
-            "!inline" => return Ok(Step { body: Body::Raw(format!("{after}\r\n").into_bytes()), ..step }),
-            "!raw" => return Ok(Step { body: Body::Raw(raw_bytes(after)?), ..step }),
+            "!inline" => {
+                return Ok(Step {
+                    body: Body::Raw(format!("{after}\r\n").into_bytes()),
+                    ..step
+                })
+            }
+            "!raw" => {
+                return Ok(Step {
+                    body: Body::Raw(raw_bytes(after)?),
+                    ..step
+                })
+            }
             w if w.starts_with('!') => return Err(format!("unknown directive {w}")),
-            _ => return Ok(Step { body: Body::Command(split_args(rest)?), ..step }),
+            _ => {
+                let args = split_args(rest)?;
+                if args.is_empty() {
+                    return Err("no command".into());
+                }
+                return Ok(Step {
+                    body: Body::Command(args),
+                    ..step
+                });
+            }
         }
         rest = after;
     }
@@ -93,7 +137,9 @@ fn raw_bytes(spec: &str) -> Result<Vec<u8>, String> {
     let mut out = Vec::new();
     let mut last: Vec<u8> = Vec::new();
     for part in split_args(spec)? {
-        let count = part.strip_prefix(b"x").and_then(|n| std::str::from_utf8(n).ok()?.parse::<usize>().ok());
+        let count = part
+            .strip_prefix(b"x")
+            .and_then(|n| std::str::from_utf8(n).ok()?.parse::<usize>().ok());
         match count {
             Some(n) => out.extend(last.repeat(n.saturating_sub(1))),
             None => {
@@ -125,12 +171,23 @@ fn failure_text(e: &io::Error) -> &'static str {
     }
 }
 
-fn run_step(port: u16, conns: &mut BTreeMap<usize, Slot>, step: &Step) -> Option<Frame> {
-    let slot = conns.entry(step.conn).or_insert_with(|| match Conn::connect(port) {
-        Ok(c) => Slot::Open(c),
-        Err(_) => Slot::Dead("(connect failed)"),
-    });
-    let Slot::Open(conn) = slot else { return None };
+/// Runs one step on its connection: `Ok(None)` when no reply is wanted, `Err` with the
+/// outcome text when the connection failed now or earlier in the case.
+fn run_step(
+    port: u16,
+    conns: &mut BTreeMap<usize, Slot>,
+    step: &Step,
+) -> Result<Option<Frame>, &'static str> {
+    let slot = conns
+        .entry(step.conn)
+        .or_insert_with(|| match Conn::connect(port) {
+            Ok(c) => Slot::Open(c),
+            Err(_) => Slot::Dead("(connect failed)"),
+        });
+    let conn = match slot {
+        Slot::Open(conn) => conn,
+        Slot::Dead(why) => return Err(why),
+    };
     let result = (|| {
         match &step.body {
             Body::Command(args) => conn.send(args)?,
@@ -143,9 +200,10 @@ fn run_step(port: u16, conns: &mut BTreeMap<usize, Slot>, step: &Step) -> Option
             Ok(None)
         }
     })();
-    result.unwrap_or_else(|e| {
-        *slot = Slot::Dead(failure_text(&e));
-        None
+    result.map_err(|e| {
+        let why = failure_text(&e);
+        *slot = Slot::Dead(why);
+        why
     })
 }
 
@@ -157,30 +215,32 @@ fn run_case(port: u16, case: &Case) -> Vec<Outcome> {
             std::thread::sleep(Duration::from_millis(ms));
             continue;
         }
-        let frame = run_step(port, &mut conns, step);
-        if !step.wants_reply {
-            continue;
-        }
-        let outcome = match frame {
-            Some(frame) => {
+        let (shown, key) = match run_step(port, &mut conns, step) {
+            _ if !step.wants_reply => continue,
+            Ok(None) => continue,
+            Ok(Some(frame)) => {
                 let args = match &step.body {
                     Body::Command(args) => &args[..],
                     _ => &[],
                 };
-                Outcome { step: i, shown: frame.bytes(), key: normalize(frame, step.check, args) }
+                (frame.bytes(), normalize(frame, step.check, args))
             }
-            None => {
-                let Some(Slot::Dead(why)) = conns.get(&step.conn) else { unreachable!() };
-                Outcome { step: i, shown: why.as_bytes().to_vec(), key: why.as_bytes().to_vec() }
-            }
+            Err(why) => (why.as_bytes().to_vec(), why.as_bytes().to_vec()),
         };
-        outcomes.push(outcome);
+        outcomes.push(Outcome {
+            step: i,
+            shown,
+            key,
+        });
     }
     outcomes
 }
 
 fn normalize(mut frame: Frame, check: Check, args: &[Vec<u8>]) -> Vec<u8> {
-    if args.first().is_some_and(|a| a.eq_ignore_ascii_case(b"hello")) {
+    if args
+        .first()
+        .is_some_and(|a| a.eq_ignore_ascii_case(b"hello"))
+    {
         mask_fields(&mut frame, HELLO_MASKED_FIELDS);
     }
     match check {
@@ -192,8 +252,14 @@ fn normalize(mut frame: Frame, check: Check, args: &[Vec<u8>]) -> Vec<u8> {
         Check::Shape => shape(&frame).into_bytes(),
         Check::Sections => match frame.kind() {
             b'$' | b'=' => {
-                let text = frame.payload().strip_prefix(b"txt:").unwrap_or(frame.payload());
-                let headers: Vec<&[u8]> = text.split(|&b| b == b'\n').filter(|l| l.starts_with(b"#")).collect();
+                let text = frame
+                    .payload()
+                    .strip_prefix(b"txt:")
+                    .unwrap_or(frame.payload());
+                let headers: Vec<&[u8]> = text
+                    .split(|&b| b == b'\n')
+                    .filter(|l| l.starts_with(b"#"))
+                    .collect();
                 headers.join(&b'\n')
             }
             _ => frame.bytes(),
@@ -206,7 +272,10 @@ fn mask_fields(frame: &mut Frame, fields: &[&str]) {
         for pair in frame.items.chunks_mut(2) {
             if let [name, value] = pair {
                 if fields.iter().any(|f| name.payload() == f.as_bytes()) {
-                    *value = Frame { head: b"+(masked)\r\n".to_vec(), items: Vec::new() };
+                    *value = Frame {
+                        head: b"+(masked)\r\n".to_vec(),
+                        items: Vec::new(),
+                    };
                 }
             }
         }
@@ -231,7 +300,9 @@ fn sort_deep(frame: &mut Frame) {
 fn shape(frame: &Frame) -> String {
     match frame.kind() {
         b'-' | b'!' => escape(&frame.bytes()),
-        _ if frame.head.starts_with(b"$-1\r\n") || frame.head.starts_with(b"*-1\r\n") => "null".to_string(),
+        _ if frame.head.starts_with(b"$-1\r\n") || frame.head.starts_with(b"*-1\r\n") => {
+            "null".to_string()
+        }
         kind => (kind as char).to_string(),
     }
 }
@@ -267,7 +338,10 @@ impl Control {
         for param in params {
             if let Some(reply) = self.call(&["CONFIG", "GET", param]) {
                 if let [_, value] = &reply.items[..] {
-                    values.insert(param.clone(), String::from_utf8_lossy(value.payload()).into_owned());
+                    values.insert(
+                        param.clone(),
+                        String::from_utf8_lossy(value.payload()).into_owned(),
+                    );
                 }
             }
         }
@@ -279,7 +353,11 @@ impl Control {
     fn after_case(&mut self, case: &Case, saved: &BTreeMap<String, String>) {
         let deadline = Instant::now() + Duration::from_secs(2);
         while let Some(list) = self.call(&["CLIENT", "LIST"]) {
-            let clients = list.payload().split(|&b| b == b'\n').filter(|l| !l.is_empty()).count();
+            let clients = list
+                .payload()
+                .split(|&b| b == b'\n')
+                .filter(|l| !l.is_empty())
+                .count();
             if list.kind() != b'$' || clients <= 1 || Instant::now() > deadline {
                 break;
             }
@@ -297,8 +375,16 @@ fn configs_set(case: &Case) -> BTreeSet<String> {
     let mut params = BTreeSet::new();
     for step in &case.steps {
         if let Body::Command(args) = &step.body {
-            if args.len() > 2 && args[0].eq_ignore_ascii_case(b"config") && args[1].eq_ignore_ascii_case(b"set") {
-                params.extend(args[2..].iter().step_by(2).map(|p| String::from_utf8_lossy(p).to_lowercase()));
+            if args.len() > 2
+                && args[0].eq_ignore_ascii_case(b"config")
+                && args[1].eq_ignore_ascii_case(b"set")
+            {
+                params.extend(
+                    args[2..]
+                        .iter()
+                        .step_by(2)
+                        .map(|p| String::from_utf8_lossy(p).to_lowercase()),
+                );
             }
         }
     }
@@ -306,7 +392,10 @@ fn configs_set(case: &Case) -> BTreeSet<String> {
 }
 
 fn run_all(server: &TestServer, cases: &[Case]) -> Vec<Vec<Outcome>> {
-    let mut control = Control { port: server.port, conn: None };
+    let mut control = Control {
+        port: server.port,
+        conn: None,
+    };
     let saved = control.config_snapshot(&cases.iter().flat_map(configs_set).collect());
     cases
         .iter()
@@ -327,20 +416,35 @@ fn load_cases() -> Vec<Case> {
         .filter(|p| p.extension().is_some_and(|x| x == "txt"))
         .collect();
     files.sort();
-    let filter = std::env::var("DIFF_FILTER").unwrap_or_default().to_lowercase();
+    let filter = std::env::var("DIFF_FILTER")
+        .unwrap_or_default()
+        .to_lowercase();
     let mut cases = Vec::new();
     for path in files {
-        let name = format!("tests/cases/{}", path.file_name().unwrap().to_string_lossy());
+        let name = format!(
+            "tests/cases/{}",
+            path.file_name().unwrap().to_string_lossy()
+        );
         let text = std::fs::read_to_string(&path).unwrap();
         let parsed = parse_cases(&name, &text);
         let mut names = BTreeSet::new();
         for case in &parsed {
-            assert!(names.insert(&case.name), "{name}: two cases named {:?}", case.name);
-            assert!(!case.steps.is_empty(), "{name}: case {:?} has no commands", case.name);
+            assert!(
+                names.insert(&case.name),
+                "{name}: two cases named {:?}",
+                case.name
+            );
+            assert!(
+                !case.steps.is_empty(),
+                "{name}: case {:?} has no commands",
+                case.name
+            );
         }
-        cases.extend(
-            parsed.into_iter().filter(|c| format!("{}: {}", c.file, c.name).to_lowercase().contains(&filter)),
-        );
+        cases.extend(parsed.into_iter().filter(|c| {
+            format!("{}: {}", c.file, c.name)
+                .to_lowercase()
+                .contains(&filter)
+        }));
     }
     cases
 }
@@ -356,7 +460,11 @@ fn show(bytes: &[u8]) -> String {
 #[test]
 fn differential() {
     let cases = load_cases();
-    assert!(!cases.is_empty(), "no cases selected (DIFF_FILTER={:?})", std::env::var("DIFF_FILTER"));
+    assert!(
+        !cases.is_empty(),
+        "no cases selected (DIFF_FILTER={:?})",
+        std::env::var("DIFF_FILTER")
+    );
     let reference_bin = support::reference_binary();
     let ours_bin = support::ours_binary();
     let ((ours_server, ours), (ref_server, reference)) = std::thread::scope(|s| {
@@ -370,7 +478,9 @@ fn differential() {
             let outcomes = run_all(&server, &cases);
             (server, outcomes)
         });
-        let join = |h: std::thread::ScopedJoinHandle<'_, _>| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+        let join = |h: std::thread::ScopedJoinHandle<'_, _>| {
+            h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))
+        };
         (join(ours), join(reference))
     });
 
@@ -403,7 +513,11 @@ fn differential() {
     for m in &mismatches {
         eprintln!("{m}");
     }
-    let summary = format!("differential: {} cases, {commands} commands, {} mismatches", cases.len(), mismatches.len());
+    let summary = format!(
+        "differential: {} cases, {commands} commands, {} mismatches",
+        cases.len(),
+        mismatches.len()
+    );
     println!("{summary}");
     // Panicking with the servers alive makes their Drop print the tail of each log.
     assert!(mismatches.is_empty(), "{summary}");
