@@ -349,10 +349,13 @@ impl Control {
     }
 
     /// Waits until the case's connections are gone (for PUBSUB counts and the like), then
-    /// restores the configuration the case changed.
-    fn after_case(&mut self, case: &Case, saved: &BTreeMap<String, String>) {
+    /// restores the configuration the case changed. False when the server no longer answers.
+    fn after_case(&mut self, case: &Case, saved: &BTreeMap<String, String>) -> bool {
         let deadline = Instant::now() + Duration::from_secs(2);
-        while let Some(list) = self.call(&["CLIENT", "LIST"]) {
+        loop {
+            let Some(list) = self.call(&["CLIENT", "LIST"]) else {
+                return false;
+            };
             let clients = list
                 .payload()
                 .split(|&b| b == b'\n')
@@ -368,6 +371,7 @@ impl Control {
                 self.call(&["CONFIG", "SET", &param, value]);
             }
         }
+        true
     }
 }
 
@@ -391,19 +395,38 @@ fn configs_set(case: &Case) -> BTreeSet<String> {
     params
 }
 
+/// Runs every case in order. Once the server stops answering (crashed or hung), the
+/// remaining cases are not run and each of their replies is `(server not answering)`.
 fn run_all(server: &TestServer, cases: &[Case]) -> Vec<Vec<Outcome>> {
     let mut control = Control {
         port: server.port,
         conn: None,
     };
     let saved = control.config_snapshot(&cases.iter().flat_map(configs_set).collect());
+    let mut answering = true;
     cases
         .iter()
         .map(|case| {
+            if !answering {
+                return unanswered(case);
+            }
             control.before_case();
             let outcomes = run_case(server.port, case);
-            control.after_case(case, &saved);
+            answering = control.after_case(case, &saved);
             outcomes
+        })
+        .collect()
+}
+
+fn unanswered(case: &Case) -> Vec<Outcome> {
+    let why = b"(server not answering)";
+    let steps = case.steps.iter().enumerate();
+    steps
+        .filter(|(_, step)| step.wants_reply)
+        .map(|(step, _)| Outcome {
+            step,
+            shown: why.to_vec(),
+            key: why.to_vec(),
         })
         .collect()
 }
@@ -456,6 +479,9 @@ fn show(bytes: &[u8]) -> String {
         None => text,
     }
 }
+
+/// How many mismatches are printed in full; all of them are counted.
+const MAX_SHOWN: usize = 500;
 
 #[test]
 fn differential() {
@@ -510,8 +536,14 @@ fn differential() {
             }
         }
     }
-    for m in &mismatches {
+    for m in mismatches.iter().take(MAX_SHOWN) {
         eprintln!("{m}");
+    }
+    if mismatches.len() > MAX_SHOWN {
+        eprintln!(
+            "... and {} more mismatches (narrow with DIFF_FILTER)",
+            mismatches.len() - MAX_SHOWN
+        );
     }
     let summary = format!(
         "differential: {} cases, {commands} commands, {} mismatches",
