@@ -197,7 +197,8 @@ impl Frame {
         }
     }
 
-    /// The text of a simple/blob reply without type byte, length line or trailing CRLF.
+    /// The text of a simple or blob reply, without type byte, length line or trailing CRLF
+    /// (empty for a null blob).
     pub fn payload(&self) -> &[u8] {
         let line_end = self
             .head
@@ -208,6 +209,7 @@ impl Frame {
             b'$' | b'!' | b'=' if self.head.len() > line_end + 2 => {
                 &self.head[line_end + 2..self.head.len() - 2]
             }
+            b'$' | b'!' | b'=' => &[], // null
             _ => &self.head[1..line_end],
         }
     }
