@@ -5,7 +5,12 @@
 //! (`State::prop`) exactly once, through `call`; handlers never emit to it
 //! themselves, they only say how they should be propagated (`Ctx::prop`).
 
+pub mod bits;
+pub mod client;
+pub mod command;
 pub mod connection;
+pub mod expire;
+pub mod info;
 pub mod keys;
 pub mod multi;
 pub mod notify;

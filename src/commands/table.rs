@@ -58,9 +58,14 @@ impl Command {
 fn unknown_container(_: &mut Ctx, _: &[&[u8]]) {}
 
 /// Every module's table.
-fn modules() -> [&'static [Command]; 6] {
+fn modules() -> [&'static [Command]; 11] {
     [
         super::strings::COMMANDS,
+        super::bits::COMMANDS,
+        super::expire::COMMANDS,
+        super::client::COMMANDS,
+        super::info::COMMANDS,
+        super::command::COMMANDS,
         super::keys::COMMANDS,
         super::connection::COMMANDS,
         super::server::COMMANDS,

@@ -1,0 +1,5 @@
+//! (to be filled)
+
+use super::table::Command;
+
+pub const COMMANDS: &[Command] = &[];
