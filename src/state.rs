@@ -210,3 +210,15 @@ impl State {
         }
     }
 }
+
+impl State {
+    /// Registers a client with no connection behind it (tests, replay of a
+    /// file): its replies go wherever the caller sends them.
+    pub fn add_detached_client(&mut self) -> ClientId {
+        let id = self.clients.alloc_id();
+        let now = self.now_ms();
+        let c = crate::clients::Client::new(id, "127.0.0.1:0".into(), "127.0.0.1:0".into(), -1, now, true);
+        self.clients.map.insert(id, c);
+        id
+    }
+}
