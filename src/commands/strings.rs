@@ -63,7 +63,9 @@ fn set(ctx: &mut Ctx, args: &[&[u8]]) {
         } else if eq_ic(a, b"keepttl") && ttl == Ttl::None {
             ttl = Ttl::Keep;
         } else if let (Some(unit), Some(n), Ttl::None) = (ttl_unit(a), next, ttl) {
-            let Some(v) = parse_i64(n) else { return ctx.err(super::NOT_INT) };
+            let Some(v) = parse_i64(n) else {
+                return ctx.err(super::NOT_INT);
+            };
             let Some(at) = absolute_ms(unit, v, ctx.now) else {
                 return ctx.err("ERR invalid expire time in 'set' command");
             };
@@ -133,7 +135,9 @@ fn set(ctx: &mut Ctx, args: &[&[u8]]) {
 }
 
 fn ttl_unit(a: &[u8]) -> Option<&'static [u8]> {
-    [&b"ex"[..], b"px", b"exat", b"pxat"].into_iter().find(|u| eq_ic(a, u))
+    [&b"ex"[..], b"px", b"exat", b"pxat"]
+        .into_iter()
+        .find(|u| eq_ic(a, u))
 }
 
 /// Converts an expiry option value to absolute ms; `None` when Redis calls
@@ -142,7 +146,11 @@ fn absolute_ms(unit: &[u8], v: i64, now: i64) -> Option<i64> {
     if v <= 0 {
         return None;
     }
-    let ms = if unit == b"ex" || unit == b"exat" { v.checked_mul(1000)? } else { v };
+    let ms = if unit == b"ex" || unit == b"exat" {
+        v.checked_mul(1000)?
+    } else {
+        v
+    };
     if unit == b"ex" || unit == b"px" {
         ms.checked_add(now)
     } else {

@@ -23,7 +23,16 @@ pub struct Command {
 
 impl Command {
     pub const fn new(name: &'static str, arity: i32, flags: u32, handler: Handler) -> Self {
-        Command { name, arity, flags, first_key: 0, last_key: 0, step: 0, handler, subcommands: &[] }
+        Command {
+            name,
+            arity,
+            flags,
+            first_key: 0,
+            last_key: 0,
+            step: 0,
+            handler,
+            subcommands: &[],
+        }
     }
 
     /// Key positions (first, last, step) as COMMAND INFO reports them.
@@ -123,7 +132,11 @@ pub fn lookup(args: &[&[u8]]) -> Lookup {
         cmd
     } else {
         let sub = args[1].to_ascii_lowercase();
-        match cmd.subcommands.iter().find(|s| s.short_name().as_bytes() == sub.as_slice()) {
+        match cmd
+            .subcommands
+            .iter()
+            .find(|s| s.short_name().as_bytes() == sub.as_slice())
+        {
             Some(s) => s,
             None => {
                 let msg = format!(
@@ -136,7 +149,10 @@ pub fn lookup(args: &[&[u8]]) -> Lookup {
         }
     };
     if !cmd.arity_ok(args.len()) {
-        return Lookup::Error(format!("ERR wrong number of arguments for '{}' command", cmd.name), Some(cmd));
+        return Lookup::Error(
+            format!("ERR wrong number of arguments for '{}' command", cmd.name),
+            Some(cmd),
+        );
     }
     let _ = unknown_container;
     Lookup::Found(cmd)
@@ -157,5 +173,9 @@ fn unknown_command(args: &[&[u8]]) -> String {
         rest.push_str(&truncate(a, room));
         rest.push_str("' ");
     }
-    format!("ERR unknown command '{}', with args beginning with: {}", truncate(args[0], 128), rest)
+    format!(
+        "ERR unknown command '{}', with args beginning with: {}",
+        truncate(args[0], 128),
+        rest
+    )
 }

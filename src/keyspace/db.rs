@@ -151,19 +151,30 @@ impl Db {
                 e.value = value;
                 e.lru = lru_clock(now);
             }
-            None => self.dict.insert_new(Entry { key: CBytes::new(key), value, lru: lru_clock(now) }),
+            None => self.dict.insert_new(Entry {
+                key: CBytes::new(key),
+                value,
+                lru: lru_clock(now),
+            }),
         }
     }
 
     /// Adds a key that the caller knows is absent.
     pub fn add(&mut self, key: &[u8], value: Value, now: i64) {
-        self.dict.insert_new(Entry { key: CBytes::new(key), value, lru: lru_clock(now) });
+        self.dict.insert_new(Entry {
+            key: CBytes::new(key),
+            value,
+            lru: lru_clock(now),
+        });
     }
 
     pub fn set_expire(&mut self, key: &[u8], at_ms: i64) {
         match self.expires.get_mut(key) {
             Some(e) => e.at_ms = at_ms,
-            None => self.expires.insert_new(ExpireEntry { key: CBytes::new(key), at_ms }),
+            None => self.expires.insert_new(ExpireEntry {
+                key: CBytes::new(key),
+                at_ms,
+            }),
         }
     }
 

@@ -20,7 +20,9 @@ pub struct Keyspace {
 
 impl Keyspace {
     pub fn new(databases: usize) -> Self {
-        Keyspace { dbs: (0..databases).map(Db::new).collect() }
+        Keyspace {
+            dbs: (0..databases).map(Db::new).collect(),
+        }
     }
 
     pub fn total_keys(&self) -> usize {

@@ -45,10 +45,17 @@ impl std::fmt::Display for DecodeError {
 /// buffer (no copy); inline arguments had quoting to undo, so they are owned.
 #[derive(Debug)]
 pub enum Request {
-    Multibulk { consumed: usize },
-    Inline { consumed: usize, args: Vec<Vec<u8>> },
+    Multibulk {
+        consumed: usize,
+    },
+    Inline {
+        consumed: usize,
+        args: Vec<Vec<u8>>,
+    },
     /// An empty line or `*0`/`*-1`: consumed, nothing to run.
-    Empty { consumed: usize },
+    Empty {
+        consumed: usize,
+    },
 }
 
 #[derive(Debug, Default)]
@@ -120,18 +127,24 @@ impl Decoder {
     fn decode_inline(&mut self, buf: &[u8]) -> Result<Option<Request>, DecodeError> {
         let nl = match memchr(b'\n', buf) {
             Some(nl) => nl,
-            None if buf.len() > INLINE_MAX_BYTES => return Err(DecodeError::new("too big inline request")),
+            None if buf.len() > INLINE_MAX_BYTES => {
+                return Err(DecodeError::new("too big inline request"))
+            }
             None => return Ok(None),
         };
         let mut line = &buf[..nl];
         if line.last() == Some(&b'\r') {
             line = &line[..line.len() - 1];
         }
-        let args = split_args(line).ok_or_else(|| DecodeError::new("unbalanced quotes in request"))?;
+        let args =
+            split_args(line).ok_or_else(|| DecodeError::new("unbalanced quotes in request"))?;
         if args.is_empty() {
             return Ok(Some(Request::Empty { consumed: nl + 1 }));
         }
-        Ok(Some(Request::Inline { consumed: nl + 1, args }))
+        Ok(Some(Request::Inline {
+            consumed: nl + 1,
+            args,
+        }))
     }
 
     fn decode_multibulk(
@@ -255,16 +268,33 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        let e = Decoder::new().decode(b"set \"a\r\n", true, 100).unwrap_err();
-        assert_eq!(e.to_string(), "Protocol error: unbalanced quotes in request");
-        let e = Decoder::new().decode(b"*1\r\nx3\r\n", true, 100).unwrap_err();
+        let e = Decoder::new()
+            .decode(b"set \"a\r\n", true, 100)
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "Protocol error: unbalanced quotes in request"
+        );
+        let e = Decoder::new()
+            .decode(b"*1\r\nx3\r\n", true, 100)
+            .unwrap_err();
         assert_eq!(e.to_string(), "Protocol error: expected '$', got 'x'");
-        let e = Decoder::new().decode(b"*1\r\n$101\r\n", true, 100).unwrap_err();
+        let e = Decoder::new()
+            .decode(b"*1\r\n$101\r\n", true, 100)
+            .unwrap_err();
         assert_eq!(e.to_string(), "Protocol error: invalid bulk length");
         let e = Decoder::new().decode(b"*11\r\n", false, 100).unwrap_err();
-        assert_eq!(e.to_string(), "Protocol error: unauthenticated multibulk length");
-        assert!(Decoder::new().decode(b"*2147483647\r\n", true, 100).unwrap().is_none());
-        let e = Decoder::new().decode(b"*2147483648\r\n", true, 100).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "Protocol error: unauthenticated multibulk length"
+        );
+        assert!(Decoder::new()
+            .decode(b"*2147483647\r\n", true, 100)
+            .unwrap()
+            .is_none());
+        let e = Decoder::new()
+            .decode(b"*2147483648\r\n", true, 100)
+            .unwrap_err();
         assert_eq!(e.to_string(), "Protocol error: invalid multibulk length");
     }
 }

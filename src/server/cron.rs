@@ -25,7 +25,10 @@ pub async fn run(shared: SharedRef) {
             return;
         }
         if st.active_expire && !st.loading {
-            active_expire(&mut st, Duration::from_micros(1_000_000 * EXPIRE_TIME_PERCENT / 100 / hz));
+            active_expire(
+                &mut st,
+                Duration::from_micros(1_000_000 * EXPIRE_TIME_PERCENT / 100 / hz),
+            );
         }
         rehash(&mut st);
         expire_pause(&mut st, &shared);
@@ -45,7 +48,10 @@ fn active_expire(st: &mut State, budget: Duration) {
     for i in 0..ndb {
         loop {
             let (sampled, expired) = st.keyspace.dbs[i].active_expire_step(now, EXPIRE_SAMPLES);
-            if sampled == 0 || expired * 100 / sampled <= EXPIRE_STALE_PERCENT || start.elapsed() > budget {
+            if sampled == 0
+                || expired * 100 / sampled <= EXPIRE_STALE_PERCENT
+                || start.elapsed() > budget
+            {
                 break;
             }
         }

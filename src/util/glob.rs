@@ -5,7 +5,13 @@
 /// `*` in the pattern, and runs of `*` collapse, so hostile patterns stay
 /// cheap enough.
 pub fn glob_match(pat: &[u8], s: &[u8], nocase: bool) -> bool {
-    let eq = |a: u8, b: u8| if nocase { a.eq_ignore_ascii_case(&b) } else { a == b };
+    let eq = |a: u8, b: u8| {
+        if nocase {
+            a.eq_ignore_ascii_case(&b)
+        } else {
+            a == b
+        }
+    };
     let (mut p, mut i) = (0usize, 0usize);
     while p < pat.len() && i <= s.len() {
         match pat[p] {
