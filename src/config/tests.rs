@@ -1,0 +1,1 @@
+//! Tests of loading, CONFIG GET/SET and REWRITE.

@@ -1,0 +1,1 @@
+//! Comparison with a real redis-server.
