@@ -88,7 +88,10 @@ impl Typed for Vec<String> {
     }
     fn from_val(v: &Val) -> Self {
         match v {
-            Val::Words(w) => w.iter().map(|b| String::from_utf8_lossy(b).into_owned()).collect(),
+            Val::Words(w) => w
+                .iter()
+                .map(|b| String::from_utf8_lossy(b).into_owned())
+                .collect(),
             _ => Vec::new(),
         }
     }
@@ -137,7 +140,10 @@ macro_rules! typed_enum {
         }
     };
 }
-typed_enum!(LogLevel, [Debug = 0, Verbose = 1, Notice = 2, Warning = 3, Nothing = 4]);
+typed_enum!(
+    LogLevel,
+    [Debug = 0, Verbose = 1, Notice = 2, Warning = 3, Nothing = 4]
+);
 typed_enum!(AppendFsync, [Everysec = 0, Always = 1, No = 2]);
 typed_enum!(
     MaxmemoryPolicy,
@@ -252,7 +258,10 @@ fn by_index() -> &'static [Option<&'static Field>] {
     static MAP: OnceLock<Vec<Option<&'static Field>>> = OnceLock::new();
     MAP.get_or_init(|| {
         let fields: HashMap<&str, &Field> = FIELDS.iter().map(|f| (f.name, f)).collect();
-        table::TABLE.iter().map(|d| fields.get(d.name).copied()).collect()
+        table::TABLE
+            .iter()
+            .map(|d| fields.get(d.name).copied())
+            .collect()
     })
 }
 
@@ -261,7 +270,12 @@ impl Config {
     pub(crate) fn value(&self, index: usize) -> Val {
         match by_index().get(index).copied().flatten() {
             Some(field) => (field.get)(self),
-            None => self.stored.values.get(index).cloned().unwrap_or(Val::Absent),
+            None => self
+                .stored
+                .values
+                .get(index)
+                .cloned()
+                .unwrap_or(Val::Absent),
         }
     }
 

@@ -17,7 +17,10 @@ enum Token {
     /// A plain or backslash-escaped byte.
     Byte(u8),
     /// `[...]`: one byte from (or, negated, not from) a set.
-    Class { negated: bool, items: Vec<ClassItem> },
+    Class {
+        negated: bool,
+        items: Vec<ClassItem>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,9 +108,7 @@ impl GlobPattern {
             Token::Star => false,
             Token::Any => true,
             Token::Byte(b) => fold(*b, self.nocase) == fold(c, self.nocase),
-            Token::Class { negated, items } => {
-                items.iter().any(|i| self.in_item(i, c)) != *negated
-            }
+            Token::Class { negated, items } => items.iter().any(|i| self.in_item(i, c)) != *negated,
         }
     }
 
@@ -275,7 +276,10 @@ mod tests {
         assert!(mi("HeLLo", "hello"));
         assert!(mi("h[A-Z]llo", "hello"));
         assert!(mi("h[E]llo", "hello"));
-        assert!(!mi("h[\\E]llo", "hello"), "escaped class bytes stay case-sensitive");
+        assert!(
+            !mi("h[\\E]llo", "hello"),
+            "escaped class bytes stay case-sensitive"
+        );
         assert!(!m("HELLO", "hello"));
     }
 

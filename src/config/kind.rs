@@ -8,7 +8,7 @@
 //! it came from a file, the command line or CONFIG SET; and `format` of a
 //! parsed value reads back to the same value.
 
-use super::parse::{format_memory, memtoull, repr, string2ll, c_strtoll_octal};
+use super::parse::{c_strtoll_octal, format_memory, memtoull, repr, string2ll};
 use super::special;
 
 /// A parsed directive value.
@@ -74,7 +74,11 @@ pub(crate) enum Special {
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Kind {
     Bool,
-    Num { min: i128, max: i128, form: NumForm },
+    Num {
+        min: i128,
+        max: i128,
+        form: NumForm,
+    },
     /// Names with their ids; several names may share an id (the first one is
     /// what CONFIG GET prints).
     Enum(&'static [(&'static str, u32)]),
@@ -82,7 +86,10 @@ pub(crate) enum Kind {
     Flags(&'static [(&'static str, u32)]),
     /// A string; `null_when_empty` strings have no default and are left out
     /// of a rewritten file when empty.
-    Str { null_when_empty: bool, check: Option<Check> },
+    Str {
+        null_when_empty: bool,
+        check: Option<Check>,
+    },
     Special(Special),
 }
 
@@ -100,10 +107,7 @@ impl Kind {
     pub(crate) fn multi_arg(&self) -> bool {
         match self {
             Kind::Flags(_) => true,
-            Kind::Special(s) => !matches!(
-                s,
-                Special::Dir | Special::NotifyKeyspaceEvents
-            ),
+            Kind::Special(s) => !matches!(s, Special::Dir | Special::NotifyKeyspaceEvents),
             _ => false,
         }
     }
@@ -113,11 +117,13 @@ impl Kind {
     pub(crate) fn parse(&self, args: &[Vec<u8>], current: &Val) -> Result<Val, String> {
         let one = args.first().map(Vec::as_slice).unwrap_or(b"");
         match *self {
-            Kind::Bool => parse_bool(one).map(Val::Bool).ok_or_else(|| {
-                "argument must be 'yes' or 'no'".to_string()
-            }),
+            Kind::Bool => parse_bool(one)
+                .map(Val::Bool)
+                .ok_or_else(|| "argument must be 'yes' or 'no'".to_string()),
             Kind::Num { min, max, form } => parse_num(one, min, max, form).map(Val::Num),
-            Kind::Enum(names) => enum_id(names, one).map(Val::Enum).ok_or_else(|| enum_error(names)),
+            Kind::Enum(names) => enum_id(names, one)
+                .map(Val::Enum)
+                .ok_or_else(|| enum_error(names)),
             Kind::Flags(names) => special::parse_flags(names, args),
             Kind::Str { check, .. } => {
                 if let Some(check) = check {
@@ -135,7 +141,9 @@ impl Kind {
             (Kind::Bool, Val::Bool(b)) => yes_no(*b).into(),
             (Kind::Num { form, .. }, Val::Num(n)) => format_num(*n, *form, false).into_bytes(),
             (Kind::Enum(names), Val::Enum(id)) => enum_name(names, *id).into(),
-            (Kind::Flags(names), Val::Enum(bits)) => special::format_flags(names, *bits).into_bytes(),
+            (Kind::Flags(names), Val::Enum(bits)) => {
+                special::format_flags(names, *bits).into_bytes()
+            }
             (Kind::Str { .. }, Val::Str(s)) => s.clone(),
             (Kind::Special(s), v) => special::format(*s, v),
             _ => Vec::new(),
@@ -148,7 +156,12 @@ impl Kind {
         let simple = |value: String| RewriteOut::Lines(vec![(format!("{name} {value}"), changed)]);
         match (self, v) {
             (Kind::Num { form, .. }, Val::Num(n)) => simple(format_num(*n, *form, true)),
-            (Kind::Str { null_when_empty, .. }, Val::Str(s)) => {
+            (
+                Kind::Str {
+                    null_when_empty, ..
+                },
+                Val::Str(s),
+            ) => {
                 if *null_when_empty && s.is_empty() {
                     return RewriteOut::Drop;
                 }
@@ -187,19 +200,28 @@ pub(crate) fn enum_id(names: &[(&str, u32)], s: &[u8]) -> Option<u32> {
 }
 
 pub(crate) fn enum_name(names: &[(&'static str, u32)], id: u32) -> &'static str {
-    names.iter().find(|(_, i)| *i == id).map_or("unknown", |(n, _)| n)
+    names
+        .iter()
+        .find(|(_, i)| *i == id)
+        .map_or("unknown", |(n, _)| n)
 }
 
 pub(crate) fn enum_error(names: &[(&str, u32)]) -> String {
     let list: Vec<&str> = names.iter().map(|(n, _)| *n).collect();
-    format!("argument(s) must be one of the following: {}", list.join(", "))
+    format!(
+        "argument(s) must be one of the following: {}",
+        list.join(", ")
+    )
 }
 
 fn parse_num(s: &[u8], min: i128, max: i128, form: NumForm) -> Result<i128, String> {
     let v = read_num(s, form).ok_or_else(|| num_error(form).to_string())?;
     if form == NumForm::MemoryOrPercent && v < 0 {
         return if v < min {
-            Err(format!("percentage argument must be less or equal to {}", -min))
+            Err(format!(
+                "percentage argument must be less or equal to {}",
+                -min
+            ))
         } else {
             Ok(v)
         };

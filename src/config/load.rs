@@ -15,7 +15,7 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 
 use super::error::strerror;
-use super::kind::{Special, Kind, Val};
+use super::kind::{Kind, Special, Val};
 use super::parse::{lines, split_args, text, trim};
 use super::table::{self, Found, DEPRECATED, TABLE};
 use super::{args, glob, Config, ConfigError, Origin, RenameCommand, Source, UserDirective};
@@ -57,7 +57,10 @@ pub(crate) fn from_args(
         sources.push((text.len(), Source::Stdin));
         let mut input = Vec::new();
         stdin.read_to_end(&mut input).map_err(|e| {
-            ConfigError::plain(format!("Fatal error, can't read standard input: {}", strerror(&e)))
+            ConfigError::plain(format!(
+                "Fatal error, can't read standard input: {}",
+                strerror(&e)
+            ))
         })?;
         text.extend_from_slice(&input);
     }
@@ -163,12 +166,17 @@ impl Loader {
             b"rename-command" if n == 3 => {
                 let (from, to) = (argv[1].clone(), argv[2].clone());
                 let origin = origin.clone();
-                self.cfg.rename_commands.push(RenameCommand { from, to, origin });
+                self.cfg
+                    .rename_commands
+                    .push(RenameCommand { from, to, origin });
                 Ok(())
             }
             b"user" if n >= 2 => {
                 let args = argv[1..].to_vec();
-                self.cfg.users.push(UserDirective { args, origin: origin.clone() });
+                self.cfg.users.push(UserDirective {
+                    args,
+                    origin: origin.clone(),
+                });
                 Ok(())
             }
             b"loadmodule" if n >= 2 => Err("Modules (loadmodule) are not supported yet".into()),
@@ -314,7 +322,10 @@ fn expand_glob(pattern: &Path) -> Vec<PathBuf> {
             found.iter_mut().for_each(|p| p.push(part));
             continue;
         }
-        found = found.iter().flat_map(|dir| matching_entries(dir, bytes)).collect();
+        found = found
+            .iter()
+            .flat_map(|dir| matching_entries(dir, bytes))
+            .collect();
     }
     found.sort();
     found.retain(|p| p.is_file());

@@ -271,7 +271,10 @@ impl Config {
     /// Every directive name (canonical first, then its old name if any) with
     /// whether Strata acts on it; for documentation and INFO-like listings.
     pub fn directives() -> Vec<(&'static str, Option<&'static str>, Effect)> {
-        table::TABLE.iter().map(|d| (d.name, d.alias, d.effect)).collect()
+        table::TABLE
+            .iter()
+            .map(|d| (d.name, d.alias, d.effect))
+            .collect()
     }
 
     /// A struct with placeholder values; `default()` fills it from the table.

@@ -95,7 +95,10 @@ impl State {
             self.lines.push(commented);
             return;
         };
-        self.owned.entry(key).or_default().push_back(self.lines.len());
+        self.owned
+            .entry(key)
+            .or_default()
+            .push_back(self.lines.len());
         self.lines.push(line);
     }
 

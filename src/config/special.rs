@@ -87,7 +87,7 @@ fn parse_obuf(args: &[Vec<u8>], current: &Val) -> Result<Val, String> {
         Val::Obuf(l) => *l,
         _ => [ClientBufferLimit::default(); 3],
     };
-    if args.len() % 4 != 0 {
+    if !args.len().is_multiple_of(4) {
         return Err("Wrong number of arguments in buffer limit configuration.".into());
     }
     for group in args.chunks(4) {
@@ -99,8 +99,9 @@ fn parse_obuf(args: &[Vec<u8>], current: &Val) -> Result<Val, String> {
         // Redis keeps the seconds in a C int and refuses negative results.
         let secs = c_strtoll(&group[3]).map(|s| s as i32).filter(|s| *s >= 0);
         let (Some(hard_bytes), Some(soft_bytes), Some(secs)) = (hard, soft, secs) else {
-            return Err("Error in hard, soft or soft_seconds setting in buffer limit configuration."
-                .into());
+            return Err(
+                "Error in hard, soft or soft_seconds setting in buffer limit configuration.".into(),
+            );
         };
         limits[class] = ClientBufferLimit {
             hard_bytes,
@@ -117,9 +118,11 @@ fn parse_oom(args: &[Vec<u8>]) -> Result<Val, String> {
     };
     let mut out = [0i64; 3];
     for (slot, arg) in out.iter_mut().zip([a, b, c]) {
-        *slot = c_strtoll(arg).filter(|v| (-2000..=2000).contains(v)).ok_or_else(|| {
-            "Invalid oom-score-adj-values, elements must be between -2000 and 2000.".to_string()
-        })?;
+        *slot = c_strtoll(arg)
+            .filter(|v| (-2000..=2000).contains(v))
+            .ok_or_else(|| {
+                "Invalid oom-score-adj-values, elements must be between -2000 and 2000.".to_string()
+            })?;
     }
     Ok(Val::Ints(out))
 }
@@ -145,9 +148,9 @@ fn parse_percentiles(args: &[Vec<u8>]) -> Result<Val, String> {
 
 pub(crate) fn format(s: Special, v: &Val) -> Vec<u8> {
     match v {
-        Val::Str(text) if s == Special::NotifyKeyspaceEvents => {
-            keyspace_events_canonical(text).unwrap_or_default().into_bytes()
-        }
+        Val::Str(text) if s == Special::NotifyKeyspaceEvents => keyspace_events_canonical(text)
+            .unwrap_or_default()
+            .into_bytes(),
         Val::Str(text) => text.clone(),
         Val::Save(rules) => {
             let parts: Vec<String> = rules.iter().map(|(s, c)| format!("{s} {c}")).collect();
@@ -181,7 +184,10 @@ pub(crate) fn rewrite(s: Special, name: &str, v: &Val, default: &Val) -> Rewrite
         (Special::Bind, Val::Words(w)) if w.is_empty() => one(format!("{name} \"\""), true),
         (Special::Save, Val::Save(rules)) if rules.is_empty() => one("save \"\"".into(), true),
         (Special::Save, Val::Save(rules)) => RewriteOut::Lines(
-            rules.iter().map(|(s, c)| (format!("save {s} {c}"), true)).collect(),
+            rules
+                .iter()
+                .map(|(s, c)| (format!("save {s} {c}"), true))
+                .collect(),
         ),
         (Special::LatencyPercentiles, Val::Floats(p)) if p.is_empty() => {
             one(format!("{name} \"\""), true)
@@ -189,10 +195,15 @@ pub(crate) fn rewrite(s: Special, name: &str, v: &Val, default: &Val) -> Rewrite
         (Special::Dir, Val::Str(d)) => one(format!("{name} {}", repr(d)), true),
         (Special::NotifyKeyspaceEvents, Val::Str(_)) => {
             let canonical = format(s, v);
-            one(format!("{name} {}", repr(&canonical)), !canonical.is_empty())
+            one(
+                format!("{name} {}", repr(&canonical)),
+                !canonical.is_empty(),
+            )
         }
         (Special::ClientOutputBufferLimit, Val::Obuf(l)) => obuf_rewrite(name, l, default),
-        (Special::LatencyPercentiles | Special::Bind, _) => one(format!("{name} {}", text(v)), true),
+        (Special::LatencyPercentiles | Special::Bind, _) => {
+            one(format!("{name} {}", text(v)), true)
+        }
         _ => one(format!("{name} {}", text(v)), changed),
     }
 }
@@ -240,7 +251,11 @@ pub(crate) fn parse_flags(names: &[(&str, u32)], args: &[Vec<u8>]) -> Result<Val
 
 pub(crate) fn format_flags(names: &[(&'static str, u32)], bits: u32) -> String {
     if bits == 0 {
-        return names.iter().find(|(_, b)| *b == 0).map_or("", |(n, _)| n).into();
+        return names
+            .iter()
+            .find(|(_, b)| *b == 0)
+            .map_or("", |(n, _)| n)
+            .into();
     }
     let set: Vec<&str> = names
         .iter()
@@ -343,7 +358,9 @@ pub(crate) fn check_hostname(s: &[u8]) -> Result<(), &'static str> {
     if s.len() > MAX_HOSTNAME {
         return Err("Hostnames must be less than 256 characters");
     }
-    if s.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-' || *c == b'.') {
+    if s.iter()
+        .all(|c| c.is_ascii_alphanumeric() || *c == b'-' || *c == b'.')
+    {
         Ok(())
     } else {
         Err("Hostnames may only contain alphanumeric characters, hyphens or dots")
@@ -424,10 +441,25 @@ mod tests {
 
     #[test]
     fn proc_title_templates() {
-        for ok in ["{title} {listen-addr} {server-mode}", "zzz", "{{", "}", "a}b", "{port}"] {
+        for ok in [
+            "{title} {listen-addr} {server-mode}",
+            "zzz",
+            "{{",
+            "}",
+            "a}b",
+            "{port}",
+        ] {
             assert!(check_proc_title(ok.as_bytes()).is_ok(), "{ok:?}");
         }
-        for bad in ["", " ", "{title}", "{title", "x{}", "{foo}", "{title} {server-mode}"] {
+        for bad in [
+            "",
+            " ",
+            "{title}",
+            "{title",
+            "x{}",
+            "{foo}",
+            "{title} {server-mode}",
+        ] {
             assert!(check_proc_title(bad.as_bytes()).is_err(), "{bad:?}");
         }
     }
