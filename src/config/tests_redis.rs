@@ -61,24 +61,33 @@ impl Reference {
         .iter()
         .map(|s| s.to_string())
         .collect();
+        Reference::launch(dir, &real, socket, args)
+    }
+
+    /// Starts redis-server with `args` in `cwd` and waits for its socket.
+    fn launch(dir: tempfile::TempDir, cwd: &Path, socket: PathBuf, args: Vec<String>) -> Reference {
         let child = Command::new("redis-server")
             .args(&args)
-            .current_dir(&real)
+            .current_dir(cwd)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("start redis-server");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !socket.exists() {
-            assert!(Instant::now() < deadline, "redis-server did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Reference {
+        let mut reference = Reference {
             child,
             socket,
             _dir: dir,
             args,
+        };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !reference.socket.exists() {
+            if Instant::now() > deadline {
+                let _ = reference.child.kill();
+                panic!("redis-server did not start");
+            }
+            std::thread::sleep(Duration::from_millis(20));
         }
+        reference
     }
 
     /// Runs a command through redis-cli and returns what it printed.
@@ -401,35 +410,16 @@ fn config_rewrite_matches_redis() {
 
     let theirs_path = real.join("redis.conf");
     std::fs::write(&theirs_path, &original).unwrap();
-    let mut child = Command::new("redis-server")
-        .arg(&theirs_path)
-        .current_dir(&real)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start redis-server");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !socket.exists() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let cli = |args: &[&str]| {
-        Command::new("redis-cli")
-            .arg("-s")
-            .arg(&socket)
-            .args(args)
-            .output()
-            .expect("redis-cli")
-    };
-    for (name, value) in sets {
-        cli(&["config", "set", name, value]);
-    }
-    cli(&["-a", "a b\"c", "--no-auth-warning", "config", "rewrite"]);
-    let _ = child.kill();
-    let _ = child.wait();
-    let theirs = std::fs::read_to_string(&theirs_path).unwrap();
-
     let ours_path = real.join("strata.conf");
     std::fs::write(&ours_path, &original).unwrap();
+    let args = vec![theirs_path.to_string_lossy().into_owned()];
+    let redis = Reference::launch(dir, &real, socket, args);
+    for (name, value) in sets {
+        redis.cli(&["config", "set", name, value]);
+    }
+    redis.cli(&["-a", "a b\"c", "--no-auth-warning", "config", "rewrite"]);
+    let theirs = std::fs::read_to_string(&theirs_path).unwrap();
+
     let a = vec![ours_path.to_string_lossy().into_owned()];
     let mut cfg = load::from_args(&a, &mut std::io::empty(), LoadOptions::default()).unwrap();
     let pairs: Vec<(&[u8], &[u8])> = sets
