@@ -436,3 +436,53 @@ fn config_rewrite_matches_redis() {
         "ours:\n{ours}\ntheirs:\n{theirs}"
     );
 }
+
+#[test]
+fn glob_matches_redis_keys() {
+    if !have_redis() {
+        return;
+    }
+    let redis = Reference::start();
+    let alphabet = b"ab-^[]\\*?A";
+    let mut seed: u64 = 42;
+    let mut next = |n: usize| {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 33) as usize % n
+    };
+    let mut word = |max: usize| -> String {
+        let len = 1 + next(max);
+        (0..len)
+            .map(|_| alphabet[next(alphabet.len())] as char)
+            .collect()
+    };
+    let mut keys: Vec<String> = (0..120).map(|_| word(5)).collect();
+    keys.sort();
+    keys.dedup();
+    let mut mset = vec!["mset".to_string()];
+    for k in &keys {
+        mset.push(k.clone());
+        mset.push("v".into());
+    }
+    let mset: Vec<&str> = mset.iter().map(String::as_str).collect();
+    redis.cli(&mset);
+    let mut matched = 0;
+    for _ in 0..250 {
+        let pattern = word(6);
+        if pattern == "*" {
+            continue;
+        }
+        let text = redis.cli(&["keys", &pattern]);
+        let mut theirs: Vec<&str> = text.lines().filter(|l| !l.is_empty()).collect();
+        theirs.sort();
+        let ours: Vec<&str> = keys
+            .iter()
+            .filter(|k| super::glob_match(pattern.as_bytes(), k.as_bytes(), false))
+            .map(String::as_str)
+            .collect();
+        assert_eq!(ours, theirs, "KEYS {pattern:?}");
+        matched += ours.len();
+    }
+    assert!(matched > 100, "the patterns should match something ({matched})");
+}
