@@ -215,13 +215,16 @@ impl State {
 
 impl State {
     /// Brings derived settings in line after the configuration changed.
-    pub fn apply_config(&mut self) {
-        if let Some(f) =
-            crate::commands::notify::parse_flags(self.config.notify_keyspace_events.as_bytes())
-        {
+    pub fn apply_config(&mut self, changed: &[&str]) {
+        let flags = self.config.notify_keyspace_events.as_bytes();
+        if let Some(f) = crate::commands::notify::parse_flags(flags) {
             self.notify_flags = f;
         }
-        if self.config.port != self.port {
+        if changed.contains(&"dir") {
+            // The config module checked that the directory exists.
+            let _ = std::env::set_current_dir(&self.config.dir);
+        }
+        if changed.iter().any(|c| *c == "port" || *c == "bind") {
             self.actions.push(Action::Rebind);
         }
     }

@@ -93,9 +93,10 @@ fn config_set(ctx: &mut Ctx, args: &[&[u8]]) {
         return ctx.arity_error();
     }
     let pairs: Vec<(&[u8], &[u8])> = args[2..].chunks(2).map(|p| (p[0], p[1])).collect();
-    match ctx.st.config.set(&pairs) {
-        Ok(_) => {
-            ctx.st.apply_config();
+    let local = ctx.client().addr.starts_with("127.") || ctx.client().addr.starts_with("[::1]");
+    match ctx.st.config.set_from(&pairs, local) {
+        Ok(changed) => {
+            ctx.st.apply_config(&changed);
             ctx.out.ok()
         }
         Err(e) => ctx.err(&e),

@@ -18,7 +18,7 @@ use super::error::strerror;
 use super::kind::{Kind, Special, Val};
 use super::parse::{lines, split_args, text, trim};
 use super::table::{self, Found, DEPRECATED, TABLE};
-use super::{args, glob, Config, ConfigError, Origin, RenameCommand, Source, UserDirective};
+use super::{args, Config, ConfigError, Origin, RenameCommand, Source, UserDirective};
 
 /// Includes nested deeper than this are refused (Redis would recurse until
 /// it crashes).
@@ -336,7 +336,7 @@ fn matching_entries(dir: &Path, pattern: &[u8]) -> Vec<PathBuf> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
     };
-    let matcher = glob::GlobPattern::new(pattern, false);
+    let matcher = crate::util::GlobPattern::new(pattern, false);
     entries
         .flatten()
         .map(|e| e.file_name())

@@ -10,12 +10,11 @@
 //! `special` (value types), `table` (every directive), `fields` (typed
 //! fields), `args` (the command line), `load` (files, includes, start-up
 //! checks), `error` (Redis-style fatal messages), `runtime` (CONFIG GET and
-//! SET), `rewrite` (CONFIG REWRITE), `glob` (pattern matching).
+//! SET), `rewrite` (CONFIG REWRITE).
 
 mod args;
 mod error;
 mod fields;
-pub mod glob;
 mod kind;
 mod load;
 mod parse;
@@ -31,8 +30,8 @@ mod tests_redis;
 
 use std::path::PathBuf;
 
+pub use crate::util::{glob_match, GlobPattern};
 pub use error::{Origin, Source};
-pub use glob::{glob_match, GlobPattern};
 pub use kind::ClientBufferLimit;
 pub use special::keyspace_events_canonical;
 pub use table::Effect;

@@ -7,12 +7,12 @@
 
 use std::path::Path;
 
-use super::glob::GlobPattern;
 use super::kind::{Kind, Special, Val};
 use super::load::{checked_value, resolve_dir};
 use super::parse::text;
 use super::table::{self, Found, IMMUTABLE, PROTECTED, TABLE};
 use super::Config;
+use crate::util::GlobPattern;
 
 pub(crate) fn get(cfg: &Config, pattern: &[u8]) -> Vec<(String, String)> {
     if !pattern.iter().any(|c| matches!(c, b'*' | b'?' | b'[')) {

@@ -484,5 +484,8 @@ fn glob_matches_redis_keys() {
         assert_eq!(ours, theirs, "KEYS {pattern:?}");
         matched += ours.len();
     }
-    assert!(matched > 100, "the patterns should match something ({matched})");
+    assert!(
+        matched > 100,
+        "the patterns should match something ({matched})"
+    );
 }

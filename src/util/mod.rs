@@ -5,7 +5,7 @@ mod glob;
 mod numbers;
 mod split;
 
-pub use glob::glob_match;
+pub use glob::{glob_match, GlobPattern};
 pub use numbers::{fmt_double, itoa, parse_f64, parse_i64, parse_u64, Itoa};
 pub use split::split_args;
 
