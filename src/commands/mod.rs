@@ -25,7 +25,6 @@ use crate::propagate::Op;
 use crate::protocol::ReplyBuf;
 use crate::state::State;
 use crate::util::eq_ic;
-use std::time::Instant;
 
 pub use table::{all_commands, lookup, Command, Lookup};
 
@@ -301,7 +300,6 @@ pub fn call(
     args: &[&[u8]],
     out: &mut ReplyBuf,
 ) {
-    let start = Instant::now();
     let db = match st.clients.get(cid) {
         Some(c) => c.db,
         None => return,
@@ -309,7 +307,7 @@ pub fn call(
     st.call_depth += 1;
     let errors_before = out.errors.len();
     let mut ctx = Ctx {
-        now: st.now_ms(),
+        now: call_clock::now_ms(&st.clock),
         st,
         cid,
         db,
@@ -325,7 +323,7 @@ pub fn call(
         db: new_db,
         ..
     } = ctx;
-    let usec = start.elapsed().as_micros() as u64;
+    let usec = call_clock::lap_usec();
 
     if let Some(c) = st.clients.get_mut(cid) {
         c.db = new_db;
@@ -400,5 +398,83 @@ pub fn is_write_request(args: &[&[u8]]) -> bool {
     match lookup(args) {
         Lookup::Found(c) => c.flags & (flags::WRITE | flags::MAY_REPLICATE) != 0,
         Lookup::Error(..) => false,
+    }
+}
+
+/// Time for the call pipeline with one clock read per command: each call
+/// ends a lap that the next call starts from, and a call's wall time is
+/// derived from the lap start instead of being read again. The network
+/// layer calls `batch_start` before each batch of requests.
+pub mod call_clock {
+    use crate::state::Clock;
+    use std::cell::Cell;
+    use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+    #[derive(Clone, Copy)]
+    struct Laps {
+        /// End of the previous call (start of the next).
+        last: Instant,
+        /// An instant and the wall time at it.
+        base: Instant,
+        base_wall_ms: i64,
+    }
+
+    thread_local! {
+        static LAPS: Cell<Option<Laps>> = const { Cell::new(None) };
+    }
+
+    fn wall_ms() -> i64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64)
+    }
+
+    /// Re-reads the wall clock and starts a lap.
+    pub fn batch_start() {
+        let now = Instant::now();
+        LAPS.with(|l| {
+            l.set(Some(Laps {
+                last: now,
+                base: now,
+                base_wall_ms: wall_ms(),
+            }))
+        });
+    }
+
+    fn laps() -> Laps {
+        LAPS.with(|l| match l.get() {
+            Some(x) => x,
+            None => {
+                batch_start();
+                l.get().expect("just set")
+            }
+        })
+    }
+
+    /// Wall time of the current call in ms.
+    pub fn now_ms(clock: &Clock) -> i64 {
+        match clock {
+            Clock::Manual(t) => *t,
+            Clock::System => {
+                let l = laps();
+                l.base_wall_ms + l.last.duration_since(l.base).as_millis() as i64
+            }
+        }
+    }
+
+    /// Ends the current lap; returns its length in microseconds.
+    pub fn lap_usec() -> u64 {
+        let now = Instant::now();
+        LAPS.with(|l| {
+            let mut x = l.get().unwrap_or(Laps {
+                last: now,
+                base: now,
+                base_wall_ms: wall_ms(),
+            });
+            let usec = now.duration_since(x.last).as_micros() as u64;
+            x.last = now;
+            l.set(Some(x));
+            usec
+        })
     }
 }

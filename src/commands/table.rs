@@ -83,10 +83,12 @@ fn modules() -> [&'static [Command]; 11] {
     ]
 }
 
-fn table() -> &'static HashMap<Vec<u8>, &'static Command> {
-    static TABLE: OnceLock<HashMap<Vec<u8>, &'static Command>> = OnceLock::new();
+type Table = HashMap<Vec<u8>, &'static Command, foldhash::fast::FixedState>;
+
+fn table() -> &'static Table {
+    static TABLE: OnceLock<Table> = OnceLock::new();
     TABLE.get_or_init(|| {
-        let mut m = HashMap::new();
+        let mut m = Table::default();
         for module in modules() {
             for c in module {
                 let prev = m.insert(c.name.as_bytes().to_vec(), c);

@@ -259,6 +259,7 @@ impl Conn {
             errors: Vec::new(),
         };
         let bulk_max = st.config.proto_max_bulk_len;
+        commands::call_clock::batch_start();
         let outcome = loop {
             let authed = st.clients.get(self.cid).is_some_and(|c| c.authed);
             let req = match self.dec.decode(&self.inbuf, authed, bulk_max) {
