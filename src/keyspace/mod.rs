@@ -1,31 +1,78 @@
-//! The keyspace: numbered databases of keys, their values and expiry times.
+//! The keyspace: numbered databases of keys, their values and expiry times,
+//! and the background freeing of what they no longer hold.
 //!
 //! Pure data: no I/O, no sockets, no clock of its own (callers pass `now`).
-//! Invariant: a key has an entry in a database's `expires` only if it is in
-//! its `dict`.
+//! Invariants: a key has an entry in a database's `expires` only if it is in
+//! its `dict`; data handed to `lazyfree` is reachable from no database.
 
 pub mod cbytes;
 pub mod db;
 pub mod dict;
+pub mod lazyfree;
 pub mod value;
 
 pub use cbytes::CBytes;
-pub use db::{Db, Entry};
+pub use db::{Db, Entry, ExpireStep};
 pub use dict::Dict;
+pub use lazyfree::LazyFree;
 pub use value::Value;
 
 pub struct Keyspace {
     pub dbs: Vec<Db>,
+    /// Background freeing of unlinked values and flushed databases.
+    pub lazyfree: LazyFree,
+    /// Database where the next active-expiry cycle starts.
+    pub expire_next_db: usize,
 }
 
 impl Keyspace {
     pub fn new(databases: usize) -> Self {
         Keyspace {
             dbs: (0..databases).map(Db::new).collect(),
+            lazyfree: LazyFree::default(),
+            expire_next_db: 0,
         }
     }
 
     pub fn total_keys(&self) -> usize {
         self.dbs.iter().map(|d| d.len()).sum()
+    }
+
+    /// Exchanges the contents of databases `a` and `b` (SWAPDB). Clients
+    /// watching a key in either database are touched when the key exists
+    /// there before or after the swap.
+    pub fn swap(&mut self, a: usize, b: usize) {
+        if a == b {
+            return;
+        }
+        let (lo, hi) = (a.min(b), a.max(b));
+        let (left, right) = self.dbs.split_at_mut(hi);
+        let (x, y) = (&mut left[lo], &mut right[0]);
+        let other = &y.dict;
+        x.touch_watched_where(|k, here| here || other.contains(k));
+        let other = &x.dict;
+        y.touch_watched_where(|k, here| here || other.contains(k));
+        Db::swap_contents(x, y);
+    }
+
+    /// Empties database `i` (every database when `None`), touching the
+    /// watchers of keys that existed; `lazy` frees the contents in the
+    /// background. Returns the number of keys removed.
+    pub fn flush(&mut self, which: Option<usize>, lazy: bool) -> u64 {
+        let range = match which {
+            Some(i) => i..i + 1,
+            None => 0..self.dbs.len(),
+        };
+        let mut removed = 0;
+        for i in range {
+            let db = &mut self.dbs[i];
+            db.touch_all_watched(true);
+            removed += db.len() as u64;
+            let (d, e) = db.flush();
+            if lazy {
+                self.lazyfree.free_db(d, e);
+            }
+        }
+        removed
     }
 }
