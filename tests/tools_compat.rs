@@ -201,7 +201,6 @@ fn benchmark_pipelined_with_random_keys() {
 /// redis-benchmark reads `save` and `appendonly` with CONFIG GET before it starts, and warns
 /// when it cannot.
 #[test]
-#[ignore = "needs CONFIG GET"]
 fn benchmark_fetches_server_config() {
     let server = start();
     let out = benchmark(&server, &["-n", "100"]);
@@ -216,7 +215,6 @@ fn benchmark_fetches_server_config() {
 
 /// More of the benchmark's tests; it stops at the first error reply.
 #[test]
-#[ignore = "needs INCR, MSET"]
 fn benchmark_string_commands() {
     let server = start();
     let port = server.port.to_string();

@@ -265,12 +265,12 @@ fn reject_cmd(st: &mut State, cid: ClientId, out: &mut ReplyBuf, cmd: &'static C
         .entry(cmd.name)
         .or_default()
         .rejected_calls += 1;
-    reject(st, cid, out, msg, cmd.name == "exec")
+    reject(st, cid, out, msg.as_bytes(), cmd.name == "exec")
 }
 
 /// A command refused before running: flags a MULTI so EXEC aborts. A
 /// refused EXEC discards the transaction and says why.
-fn reject(st: &mut State, cid: ClientId, out: &mut ReplyBuf, msg: &str, is_exec: bool) {
+fn reject(st: &mut State, cid: ClientId, out: &mut ReplyBuf, msg: &[u8], is_exec: bool) {
     if let Some(m) = st.clients.get_mut(cid).and_then(|c| c.multi.as_mut()) {
         m.failed = true;
     }
@@ -279,12 +279,12 @@ fn reject(st: &mut State, cid: ClientId, out: &mut ReplyBuf, msg: &str, is_exec:
             c.multi = None;
         }
         multi::unwatch_all(st, cid);
-        let why = msg.strip_prefix("ERR ").unwrap_or(msg);
-        out.error(&format!(
-            "EXECABORT Transaction discarded because of: {why}"
-        ));
+        let why = msg.strip_prefix(b"ERR ").unwrap_or(msg);
+        let mut text = b"EXECABORT Transaction discarded because of: ".to_vec();
+        text.extend_from_slice(why);
+        out.error_bytes(&text);
     } else {
-        out.error(msg);
+        out.error_bytes(msg);
     }
     for e in out.take_errors() {
         st.stats.record_error(&e);

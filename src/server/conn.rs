@@ -16,8 +16,6 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 
 const READ_CHUNK: usize = 16 * 1024;
-/// Largest single reservation step for a big announced bulk.
-const RESERVE_STEP_MAX: usize = 1 << 20;
 
 pub async fn accept_loop(shared: SharedRef, listener: TcpListener) {
     loop {
@@ -190,7 +188,9 @@ impl Conn {
     /// Reads what is available. Ok(false) on end of stream.
     fn read(&mut self, stream: &TcpStream) -> Result<bool, String> {
         let wanted = self.dec.wanted(self.inbuf.len());
-        let room = READ_CHUNK.max(wanted.min(RESERVE_STEP_MAX.max(self.inbuf.len())));
+        // Grow with what has really arrived (doubling), never with what a
+        // client merely announced.
+        let room = READ_CHUNK.max(wanted.min(self.inbuf.len()));
         if self.inbuf.capacity() - self.inbuf.len() < room {
             self.inbuf.reserve(room);
         }
