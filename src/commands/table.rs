@@ -159,6 +159,7 @@ pub fn lookup(args: &[&[u8]]) -> Lookup {
 }
 
 fn truncate(b: &[u8], n: usize) -> String {
+    let b = &b[..b.iter().position(|&c| c == 0).unwrap_or(b.len())]; // C string: ends at NUL
     String::from_utf8_lossy(&b[..b.len().min(n)]).into_owned()
 }
 
