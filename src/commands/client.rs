@@ -40,6 +40,15 @@ const SUBS: &[Command] = &[
 
 fn noop(_: &mut Ctx, _: &[&[u8]]) {}
 
+/// The error for a subcommand given arguments it does not take.
+fn subcommand_syntax(ctx: &mut Ctx, args: &[&[u8]]) {
+    let sub = String::from_utf8_lossy(&args[1][..args[1].len().min(128)]).into_owned();
+    let msg = format!(
+        "ERR unknown subcommand or wrong number of arguments for '{sub}'. Try CLIENT HELP."
+    );
+    ctx.err(&msg);
+}
+
 /// What RESET clears besides transactions and subscriptions: MONITOR mode
 /// and CLIENT NO-EVICT.
 pub fn reset_connection_state(st: &mut State, cid: ClientId) {
@@ -366,7 +375,7 @@ fn pause(ctx: &mut Ctx, args: &[&[u8]]) {
         4 if eq_ic(args[3], b"write") => PauseMode::Write,
         4 if eq_ic(args[3], b"all") => PauseMode::All,
         4 => return ctx.err("ERR CLIENT PAUSE mode must be WRITE or ALL"),
-        _ => return ctx.syntax(),
+        _ => return subcommand_syntax(ctx, args),
     };
     let until = ctx.now.saturating_add(timeout);
     ctx.st.pause = Some(match ctx.st.pause {
@@ -464,7 +473,7 @@ fn unblock(ctx: &mut Ctx, args: &[&[u8]]) {
         4 if eq_ic(args[3], b"timeout") => false,
         4 if eq_ic(args[3], b"error") => true,
         4 => return ctx.err("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR"),
-        _ => return ctx.syntax(),
+        _ => return subcommand_syntax(ctx, args),
     };
     let target = u64::try_from(id)
         .ok()

@@ -293,8 +293,9 @@ pub fn prepare_shutdown(st: &mut State, save: Option<bool>, force: bool) -> Resu
 
 fn monitor(ctx: &mut Ctx, _: &[&[u8]]) {
     let cid = ctx.cid;
+    let inside_exec = ctx.st.call_depth > 1;
     let c = ctx.client();
-    if c.multi.is_some() {
+    if c.multi.is_some() || inside_exec {
         return ctx.err("ERR MONITOR isn't allowed for DENY BLOCKING client");
     }
     if c.monitor {

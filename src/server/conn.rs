@@ -92,11 +92,11 @@ fn is_loopback(a: &SocketAddr) -> bool {
     }
 }
 
-const DENIED: &str = "-DENIED Strata is running in protected mode: no password is set for the default user and no \
-bind address was configured, so only loopback connections are accepted. To accept this connection, either set a \
-password (requirepass), or bind to the interfaces you mean to expose (bind), or switch protected mode off \
-('CONFIG SET protected-mode no' from a loopback connection, or '--protected-mode no' at start-up), making sure \
-the server is not reachable from untrusted networks.\r\n";
+const DENIED: &str = "-DENIED Strata is running in protected mode: protected mode is on and the default user has \
+no password, so only loopback connections are accepted. To accept this connection, either set a password for the \
+default user (requirepass), or switch protected mode off ('CONFIG SET protected-mode no' from a loopback \
+connection, or '--protected-mode no' at start-up), making sure the server is not reachable from untrusted \
+networks.\r\n";
 
 const MAX_CLIENTS: &str = "-ERR max number of clients reached\r\n";
 
@@ -111,12 +111,8 @@ fn admit(shared: &SharedRef, peer: &SocketAddr) -> Result<(), &'static str> {
         return Err(MAX_CLIENTS);
     }
     st.stats.total_connections_received += 1;
-    let default_bind = st.config.bind.iter().map(String::as_str).eq(["*", "-::*"]);
-    if st.config.protected_mode
-        && st.config.requirepass.is_none()
-        && default_bind
-        && !is_loopback(peer)
-    {
+    // As in Redis 7.0, an explicit bind does not lift protected mode.
+    if st.config.protected_mode && st.config.requirepass.is_none() && !is_loopback(peer) {
         st.stats.rejected_connections += 1;
         return Err(DENIED);
     }

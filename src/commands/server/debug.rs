@@ -32,8 +32,15 @@ pub fn debug(ctx: &mut Ctx, args: &[&[u8]]) {
         ctx.st.log(LogLevel::Warning, &msg);
         ctx.out.ok();
     } else if eq_ic(sub, b"error") && n == 3 {
-        let msg = String::from_utf8_lossy(args[2]).into_owned();
-        ctx.out.error(&msg);
+        // Written as is: not counted as an error reply in the statistics.
+        let mut reply = vec![b'-'];
+        reply.extend(
+            args[2]
+                .iter()
+                .map(|&c| if c == b'\r' || c == b'\n' { b' ' } else { c }),
+        );
+        reply.extend_from_slice(b"\r\n");
+        ctx.out.raw(&reply);
     } else if eq_ic(sub, b"change-repl-id") && n == 2 {
         ctx.st.change_replid();
         ctx.out.ok();
