@@ -25,6 +25,20 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// Directives of a test server: `port` on loopback, no snapshots.
+fn local_server(port: u16) -> Vec<String> {
+    let args = [
+        "--port",
+        &port.to_string(),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+    ]
+    .map(String::from);
+    args.to_vec()
+}
+
 /// Polls `f` until it returns Some, failing after the deadline.
 fn until<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
     let end = Instant::now() + DEADLINE;
@@ -51,14 +65,7 @@ impl Server {
         let port = free_port();
         let log = std::fs::File::create(dir.path().join("stdout.log")).unwrap();
         let child = Command::new(binary())
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-            ])
+            .args(local_server(port))
             .args(["--enable-debug-command", "yes", "--dir"])
             .arg(dir.path())
             .args(extra)
@@ -431,14 +438,7 @@ fn daemonize_writes_and_removes_the_pid_file() {
     let logfile = dir.path().join("strata.log");
     let port = free_port();
     let status = Command::new(binary())
-        .args([
-            "--port",
-            &port.to_string(),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-        ])
+        .args(local_server(port))
         .args(["--daemonize", "yes", "--pidfile"])
         .arg(&pidfile)
         .arg("--logfile")
