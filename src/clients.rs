@@ -33,6 +33,18 @@ pub struct Watched {
     pub expired_then: bool,
 }
 
+/// A client waiting in a blocking command: it gets no reply and runs no
+/// further request until someone unblocks it (putting the reply in its
+/// `pending` output and clearing `blocked`) or the deadline passes.
+#[derive(Debug, Clone)]
+pub struct Blocked {
+    /// When to give up (ms), None for never.
+    pub deadline_ms: Option<i64>,
+    /// The reply sent when the deadline passes or on CLIENT UNBLOCK
+    /// ... TIMEOUT.
+    pub timeout_reply: Vec<u8>,
+}
+
 #[derive(Debug, Default)]
 pub struct Multi {
     pub queue: Vec<Vec<Vec<u8>>>,
@@ -74,8 +86,14 @@ pub struct Client {
     pub close_after_reply: bool,
     /// Query buffer bytes, for CLIENT LIST.
     pub qbuf: usize,
-    /// Is a master/replica/pubsub... flag letters shown by CLIENT LIST.
+    /// Free room in the query buffer, for CLIENT LIST.
+    pub qbuf_free: usize,
+    /// CLIENT NO-EVICT on.
     pub no_evict: bool,
+    /// In MONITOR mode.
+    pub monitor: bool,
+    /// Waiting in a blocking command.
+    pub blocked: Option<Blocked>,
 }
 
 impl Client {
@@ -114,13 +132,28 @@ impl Client {
             kill: false,
             close_after_reply: false,
             qbuf: 0,
+            qbuf_free: 0,
             no_evict: false,
+            monitor: false,
+            blocked: None,
         }
     }
 
     /// Channel and pattern subscriptions (what SUBSCRIBE replies count).
     pub fn subscriptions(&self) -> usize {
         self.channels.len() + self.patterns.len()
+    }
+
+    /// Any subscription, of any kind (CLIENT LIST flag P, type pubsub).
+    pub fn is_pubsub(&self) -> bool {
+        !self.channels.is_empty() || !self.patterns.is_empty() || !self.shard_channels.is_empty()
+    }
+
+    /// Asks the connection task to close this client at once, dropping
+    /// output not yet written.
+    pub fn kill(&mut self) {
+        self.kill = true;
+        self.notify.notify_one();
     }
 
     /// RESP2 clients with any subscription may only run pub/sub commands.
@@ -131,14 +164,14 @@ impl Client {
 
 #[derive(Default)]
 pub struct Clients {
-    pub map: HashMap<ClientId, Client>,
+    pub map: HashMap<ClientId, Client, foldhash::fast::RandomState>,
     pub next_id: ClientId,
 }
 
 impl Clients {
     pub fn new() -> Self {
         Clients {
-            map: HashMap::new(),
+            map: HashMap::default(),
             next_id: 1,
         }
     }

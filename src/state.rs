@@ -8,8 +8,12 @@ use crate::config::Config;
 use crate::keyspace::Keyspace;
 use crate::propagate::{Op, Propagator};
 use crate::pubsub::PubSub;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Hash maps keyed by command name: a fast hasher, as they are touched on
+/// every call.
+pub type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 /// Requests from commands that only the network layer can carry out.
 #[derive(Debug, Clone, PartialEq)]
@@ -21,6 +25,8 @@ pub enum Action {
     },
     /// Re-read listening settings after CONFIG SET port/bind.
     Rebind,
+    /// CLIENT UNPAUSE: wake the clients a pause holds.
+    Unpause,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,12 +41,69 @@ pub struct Pause {
     pub until_ms: i64,
 }
 
+/// Buckets of the per-command latency histograms: bucket `i` counts calls
+/// that took less than 2^i microseconds (the last one, everything slower).
+pub const LATENCY_BUCKETS: usize = 26;
+
 #[derive(Debug, Default, Clone)]
 pub struct CmdStat {
     pub calls: u64,
     pub usec: u64,
     pub rejected_calls: u64,
     pub failed_calls: u64,
+    /// Latency histogram (`latency-tracking`), see `LATENCY_BUCKETS`.
+    pub histogram: [u64; LATENCY_BUCKETS],
+}
+
+impl CmdStat {
+    /// Counts one call of `usec` microseconds in the histogram.
+    #[inline]
+    pub fn record_latency(&mut self, usec: u64) {
+        let i = (64 - usec.leading_zeros()) as usize;
+        self.histogram[i.min(LATENCY_BUCKETS - 1)] += 1;
+    }
+
+    pub fn histogram_calls(&self) -> u64 {
+        self.histogram.iter().sum()
+    }
+}
+
+/// One slow log entry.
+#[derive(Debug, Clone)]
+pub struct SlowlogEntry {
+    pub id: u64,
+    /// Unix time, seconds.
+    pub time: i64,
+    pub usec: u64,
+    /// Arguments as logged: at most 32, each cut to 128 bytes.
+    pub args: Vec<Vec<u8>>,
+    pub addr: String,
+    pub name: Vec<u8>,
+}
+
+/// The slow query log (SLOWLOG), newest entry first.
+#[derive(Debug, Default)]
+pub struct Slowlog {
+    pub entries: VecDeque<SlowlogEntry>,
+    pub next_id: u64,
+}
+
+/// Samples of one latency event (LATENCY): at most one per second, the
+/// latest `LATENCY_HISTORY_LEN`, plus the all-time maximum.
+#[derive(Debug, Default, Clone)]
+pub struct LatencyEvent {
+    /// (Unix time in seconds, latency in ms), oldest first.
+    pub samples: VecDeque<(i64, u64)>,
+    pub max: u64,
+}
+
+pub const LATENCY_HISTORY_LEN: usize = 160;
+
+/// Rates over the last seconds, sampled by the network layer.
+#[derive(Debug, Default)]
+pub struct RateSamples {
+    /// (time ms, net input bytes, net output bytes), oldest first.
+    pub samples: VecDeque<(i64, u64, u64)>,
 }
 
 #[derive(Debug, Default)]
@@ -62,10 +125,17 @@ pub struct Stats {
     pub client_output_buffer_limit_disconnections: u64,
     pub evicted_keys: u64,
     /// Per command full name ("config|get").
-    pub commands: HashMap<&'static str, CmdStat>,
+    pub commands: FastMap<&'static str, CmdStat>,
     pub errors: HashMap<String, u64>,
     /// Ops/sec samples, for `instantaneous_ops_per_sec`.
     pub ops_samples: Vec<(i64, u64)>,
+    /// Network throughput samples, for the `instantaneous_*_kbps` fields.
+    pub rates: RateSamples,
+    /// Largest query / output buffer seen recently (INFO clients).
+    pub client_recent_max_input_buffer: u64,
+    pub client_recent_max_output_buffer: u64,
+    /// Clients closed for being idle longer than `timeout`.
+    pub idle_disconnections: u64,
 }
 
 impl Stats {
@@ -154,7 +224,25 @@ pub struct State {
     /// Set while the server is loading data; commands get -LOADING.
     pub loading: bool,
     pub shutting_down: bool,
+    /// Replication id (40 hex digits), generated at start.
+    pub replid: String,
+    /// Unix time (seconds) of the last successful save; the start time until
+    /// the persistence layer saves.
+    pub lastsave: i64,
+    pub slowlog: Slowlog,
+    /// Latency monitor events by name ("command", "fast-command").
+    pub latency_events: HashMap<&'static str, LatencyEvent>,
+    /// Clients in MONITOR mode, in the order they started.
+    pub monitors: Vec<ClientId>,
+    /// Allocator bytes after start-up (INFO used_memory_startup) and the
+    /// highest seen since (used_memory_peak).
+    pub mem_startup: u64,
+    pub mem_peak: u64,
+    /// Where commands' log lines go; the server points it at its log.
+    pub logger: fn(crate::config::LogLevel, &str),
 }
+
+fn no_log(_: crate::config::LogLevel, _: &str) {}
 
 impl State {
     pub fn new(config: Config) -> Self {
@@ -170,9 +258,13 @@ impl State {
             Err(_) => now as u64 ^ std::process::id() as u64,
         };
         let mut rng = Rng::new(seed);
-        let run_id: String = (0..40)
-            .map(|_| char::from(b"0123456789abcdef"[(rng.next_u64() % 16) as usize]))
-            .collect();
+        let mut hex40 = || -> String {
+            (0..40)
+                .map(|_| char::from(b"0123456789abcdef"[(rng.next_u64() % 16) as usize]))
+                .collect()
+        };
+        let run_id = hex40();
+        let replid = hex40();
         let notify_flags =
             crate::commands::notify::parse_flags(config.notify_keyspace_events.as_bytes())
                 .unwrap_or(0);
@@ -198,12 +290,32 @@ impl State {
             notify_flags,
             loading: false,
             shutting_down: false,
+            replid,
+            lastsave: now / 1000,
+            slowlog: Slowlog::default(),
+            latency_events: HashMap::new(),
+            monitors: Vec::new(),
+            mem_startup: 0,
+            mem_peak: 0,
+            logger: no_log,
         }
     }
 
     #[inline]
     pub fn now_ms(&self) -> i64 {
         self.clock.now_ms()
+    }
+
+    /// Writes a line to the server log.
+    pub fn log(&self, level: crate::config::LogLevel, msg: &str) {
+        (self.logger)(level, msg)
+    }
+
+    /// A new random replication id (DEBUG CHANGE-REPL-ID).
+    pub fn change_replid(&mut self) {
+        self.replid = (0..40)
+            .map(|_| char::from(b"0123456789abcdef"[(self.rng.next_u64() % 16) as usize]))
+            .collect();
     }
 
     pub fn client_ids(&self) -> Vec<ClientId> {

@@ -9,7 +9,7 @@ use crate::util::{eq_ic, parse_i64};
 
 pub const COMMANDS: &[Command] = &[
     Command::new("ping", -1, FAST | SENTINEL, ping),
-    Command::new("echo", 2, FAST, echo),
+    Command::new("echo", 2, LOADING | STALE | FAST, echo),
     Command::new(
         "auth",
         -2,
@@ -121,7 +121,7 @@ fn hello(ctx: &mut Ctx, args: &[&[u8]]) {
         }
     }
     if !ctx.client().authed {
-        return ctx.err("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time");
+        return ctx.err("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time");
     }
     if let Some(n) = name {
         ctx.client().name = if n.is_empty() { None } else { Some(n.to_vec()) };
@@ -153,6 +153,7 @@ fn reset(ctx: &mut Ctx, _: &[&[u8]]) {
     let cid = ctx.cid;
     multi::unwatch_all(ctx.st, cid);
     pubsub::unsubscribe_all(ctx.st, cid);
+    super::client::reset_connection_state(ctx.st, cid);
     let needs_auth = ctx.st.config.requirepass.is_some();
     let c = ctx.client();
     c.multi = None;

@@ -12,6 +12,7 @@ pub mod connection;
 pub mod expire;
 pub mod info;
 pub mod keys;
+pub mod meta;
 pub mod multi;
 pub mod notify;
 pub mod pubsub;
@@ -340,6 +341,7 @@ pub fn call(
         stat.failed_calls += 1;
     }
     st.stats.total_commands_processed += 1;
+    server::after_call(st, cid, cmd, args, out, usec);
 
     collect_side_effects(st);
     if dirty > 0 {

@@ -4,11 +4,16 @@
 //! Bounds: the input buffer never exceeds `client-query-buffer-limit`, and
 //! room for a large announced bulk is reserved gradually, never all at once,
 //! so silent clients that announce huge lengths cost nothing.
+//!
+//! The per-request path allocates nothing in the steady state: arguments are
+//! slices of the input buffer gathered on the stack, and the output buffer
+//! is reused from one batch to the next.
 
 use super::{log, SharedRef};
 use crate::clients::{Client, ClientId, ReplyMode};
 use crate::commands;
 use crate::protocol::{Decoder, ReplyBuf, Request};
+use crate::state::{Action, State};
 use bytes::{Buf, BytesMut};
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -16,6 +21,10 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 
 const READ_CHUNK: usize = 16 * 1024;
+/// Arguments gathered on the stack; longer requests use a heap vector.
+const STACK_ARGS: usize = 16;
+/// An output buffer that grew beyond this is not kept between batches.
+const OUTBUF_KEEP: usize = 64 * 1024;
 
 pub async fn accept_loop(shared: SharedRef, listener: TcpListener) {
     loop {
@@ -31,7 +40,37 @@ pub async fn accept_loop(shared: SharedRef, listener: TcpListener) {
             return;
         }
         let _ = stream.set_nodelay(true);
+        let keepalive = shared.state.borrow().config.tcp_keepalive;
+        if keepalive > 0 {
+            set_keepalive(&stream, keepalive);
+        }
         tokio::task::spawn_local(serve_client(shared.clone(), stream, peer));
+    }
+}
+
+/// TCP keepalive probes after `secs` idle, then every third of that, three
+/// times (as `tcp-keepalive` does in Redis).
+fn set_keepalive(stream: &TcpStream, secs: u64) {
+    use std::os::fd::AsRawFd;
+    let fd = stream.as_raw_fd();
+    let idle = secs.min(i32::MAX as u64) as libc::c_int;
+    let opts: [(libc::c_int, libc::c_int, libc::c_int); 4] = [
+        (libc::SOL_SOCKET, libc::SO_KEEPALIVE, 1),
+        (libc::IPPROTO_TCP, libc::TCP_KEEPIDLE, idle),
+        (libc::IPPROTO_TCP, libc::TCP_KEEPINTVL, (idle / 3).max(1)),
+        (libc::IPPROTO_TCP, libc::TCP_KEEPCNT, 3),
+    ];
+    for (level, name, value) in opts {
+        // SAFETY: valid socket fd and a correctly sized option value.
+        unsafe {
+            libc::setsockopt(
+                fd,
+                level,
+                name,
+                &value as *const _ as *const libc::c_void,
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            );
+        }
     }
 }
 
@@ -51,26 +90,27 @@ fn is_loopback(a: &SocketAddr) -> bool {
     }
 }
 
-const DENIED: &str = "-DENIED Strata is running in protected mode: no password is set for the default user and no \
-bind address was configured, so only loopback connections are accepted. To accept this connection, either set a \
-password (requirepass), or bind to the interfaces you mean to expose (bind), or switch protected mode off \
-('CONFIG SET protected-mode no' from a loopback connection, or '--protected-mode no' at start-up), making sure \
-the server is not reachable from untrusted networks.\r\n";
+const DENIED: &str = "-DENIED Strata is running in protected mode: protected mode is on and the default user has \
+no password, so only loopback connections are accepted. To accept this connection, either set a password for the \
+default user (requirepass), or switch protected mode off ('CONFIG SET protected-mode no' from a loopback \
+connection, or '--protected-mode no' at start-up), making sure the server is not reachable from untrusted \
+networks.\r\n";
+
+const MAX_CLIENTS: &str = "-ERR max number of clients reached\r\n";
 
 /// Checks admission; on refusal returns the reply to send before closing.
 fn admit(shared: &SharedRef, peer: &SocketAddr) -> Result<(), &'static str> {
     let mut st = shared.state.borrow_mut();
-    st.stats.total_connections_received += 1;
     if st.clients.len() >= st.config.maxclients {
         st.stats.rejected_connections += 1;
-        return Err("-ERR max number of clients reached\r\n");
+        log::verbose(
+            "Error registering fd event for the new client: max number of clients reached",
+        );
+        return Err(MAX_CLIENTS);
     }
-    let default_bind = st.config.bind.iter().map(String::as_str).eq(["*", "-::*"]);
-    if st.config.protected_mode
-        && st.config.requirepass.is_none()
-        && default_bind
-        && !is_loopback(peer)
-    {
+    st.stats.total_connections_received += 1;
+    // As in Redis 7.0, an explicit bind does not lift protected mode.
+    if st.config.protected_mode && st.config.requirepass.is_none() && !is_loopback(peer) {
         st.stats.rejected_connections += 1;
         return Err(DENIED);
     }
@@ -87,7 +127,8 @@ fn register(shared: &SharedRef, stream: &TcpStream, peer: &SocketAddr) -> Client
         .map(|a| fmt_addr(&a))
         .unwrap_or_default();
     let authed = st.config.requirepass.is_none();
-    let c = Client::new(id, fmt_addr(peer), laddr, stream.as_raw_fd(), now, authed);
+    let mut c = Client::new(id, fmt_addr(peer), laddr, stream.as_raw_fd(), now, authed);
+    c.qbuf_free = READ_CHUNK;
     st.clients.map.insert(id, c);
     id
 }
@@ -106,6 +147,7 @@ async fn serve_client(shared: SharedRef, mut stream: TcpStream, peer: SocketAddr
         shared: shared.clone(),
         cid,
         inbuf: BytesMut::with_capacity(READ_CHUNK),
+        outbuf: Vec::with_capacity(READ_CHUNK),
         dec: Decoder::new(),
     };
     let reason = conn.run(&mut stream, &notify).await;
@@ -122,6 +164,7 @@ fn disconnect(shared: &SharedRef, cid: ClientId) {
     let mut st = shared.state.borrow_mut();
     commands::multi::unwatch_all(&mut st, cid);
     commands::pubsub::unsubscribe_all(&mut st, cid);
+    commands::server::monitor_stop(&mut st, cid);
     st.clients.map.remove(&cid);
 }
 
@@ -129,6 +172,8 @@ struct Conn {
     shared: SharedRef,
     cid: ClientId,
     inbuf: BytesMut,
+    /// Replies of the current batch; kept (cleared) between batches.
+    outbuf: Vec<u8>,
     dec: Decoder,
 }
 
@@ -138,6 +183,8 @@ enum Outcome {
     NeedInput,
     /// A pause holds the next command.
     Paused,
+    /// The client waits in a blocking command.
+    Blocked,
     /// Close once the output is written.
     Close(Option<String>),
 }
@@ -150,20 +197,39 @@ impl Conn {
     ) -> Option<String> {
         loop {
             let outcome = self.process_input();
-            let (out, kill) = self.take_output();
-            if kill {
+            if self.gather_output() {
                 return Some("killed".into());
             }
-            if !out.is_empty() {
-                if let Err(e) = stream.write_all(&out).await {
+            if !self.outbuf.is_empty() {
+                if let Err(e) = stream.write_all(&self.outbuf).await {
                     return Some(format!("write error: {e}"));
                 }
-                self.shared.state.borrow_mut().stats.net_output_bytes += out.len() as u64;
+                let n = self.outbuf.len() as u64;
+                {
+                    let mut st = self.shared.state.borrow_mut();
+                    st.stats.net_output_bytes += n;
+                    st.stats.total_writes_processed += 1;
+                    if n > st.stats.client_recent_max_output_buffer {
+                        st.stats.client_recent_max_output_buffer = n;
+                    }
+                }
+                self.outbuf.clear();
+                if self.outbuf.capacity() > OUTBUF_KEEP {
+                    self.outbuf = Vec::with_capacity(READ_CHUNK);
+                }
             }
             match outcome {
                 Outcome::Close(reason) => return reason,
                 Outcome::Paused => {
-                    self.wait_unpause().await;
+                    if self.wait_unpause(notify).await {
+                        return Some("killed".into());
+                    }
+                    continue;
+                }
+                Outcome::Blocked => {
+                    if self.wait_unblocked(notify).await {
+                        return Some("killed".into());
+                    }
                     continue;
                 }
                 Outcome::NeedInput => {}
@@ -200,7 +266,11 @@ impl Conn {
                 let mut st = self.shared.state.borrow_mut();
                 st.stats.net_input_bytes += n as u64;
                 st.stats.total_reads_processed += 1;
-                if self.inbuf.len() as u64 > st.config.client_query_buffer_limit {
+                let len = self.inbuf.len() as u64;
+                if len > st.stats.client_recent_max_input_buffer {
+                    st.stats.client_recent_max_input_buffer = len;
+                }
+                if len > st.config.client_query_buffer_limit {
                     st.stats.client_query_buffer_limit_disconnections += 1;
                     log::warning(&format!(
                         "Closing client that reached max query buffer length (id={}, qbuf={})",
@@ -209,8 +279,12 @@ impl Conn {
                     ));
                     return Err("query buffer limit".into());
                 }
+                let (qbuf, free) = (self.inbuf.len(), self.inbuf.capacity() - self.inbuf.len());
+                let now = st.clock.now_ms();
                 if let Some(c) = st.clients.get_mut(self.cid) {
-                    c.qbuf = self.inbuf.len();
+                    c.qbuf = qbuf;
+                    c.qbuf_free = free;
+                    c.last_interaction_ms = now;
                 }
                 Ok(true)
             }
@@ -219,34 +293,94 @@ impl Conn {
         }
     }
 
-    /// Takes the client's queued output (and whether it was killed).
-    fn take_output(&mut self) -> (Vec<u8>, bool) {
+    /// Moves output queued for this client by others into the outgoing
+    /// buffer; true when the client was killed (nothing more is sent).
+    fn gather_output(&mut self) -> bool {
         let mut st = self.shared.state.borrow_mut();
         match st.clients.get_mut(self.cid) {
-            Some(c) => (std::mem::take(&mut c.pending), c.kill),
-            None => (Vec::new(), true),
+            Some(c) if c.kill => true,
+            Some(c) => {
+                if !c.pending.is_empty() {
+                    self.outbuf.extend_from_slice(&c.pending);
+                    c.pending.clear();
+                }
+                false
+            }
+            None => true,
         }
     }
 
-    async fn wait_unpause(&mut self) {
-        let until = self.shared.state.borrow().pause.map(|p| p.until_ms);
-        let Some(until) = until else { return };
-        let now = self.shared.state.borrow().now_ms();
-        let wait = Duration::from_millis((until - now).max(0) as u64);
-        tokio::select! {
-            _ = self.shared.unpause.notified() => {}
-            _ = tokio::time::sleep(wait) => {
-                let mut st = self.shared.state.borrow_mut();
-                if st.pause.is_some_and(|p| p.until_ms <= st.now_ms()) {
-                    st.pause = None;
-                    self.shared.unpause.notify_waiters();
+    /// Waits until the pause ends (or is lifted, or this client is killed:
+    /// then true).
+    async fn wait_unpause(&mut self, notify: &tokio::sync::Notify) -> bool {
+        loop {
+            let (until, now) = {
+                let st = self.shared.state.borrow();
+                if st.clients.get(self.cid).is_none_or(|c| c.kill) {
+                    return true;
+                }
+                (st.pause.map(|p| p.until_ms), st.now_ms())
+            };
+            let Some(until) = until.filter(|&u| u > now) else {
+                return false;
+            };
+            let wait = Duration::from_millis((until - now) as u64);
+            tokio::select! {
+                _ = self.shared.unpause.notified() => return false,
+                _ = notify.notified() => {}
+                _ = tokio::time::sleep(wait) => {
+                    let mut st = self.shared.state.borrow_mut();
+                    if st.pause.is_some_and(|p| p.until_ms <= st.now_ms()) {
+                        st.pause = None;
+                        self.shared.unpause.notify_waiters();
+                    }
                 }
             }
         }
     }
 
+    /// Waits until the blocking command this client runs is answered (or
+    /// this client is killed: then true). On the deadline the command's
+    /// timeout reply is sent.
+    async fn wait_unblocked(&mut self, notify: &tokio::sync::Notify) -> bool {
+        loop {
+            let deadline = {
+                let mut st = self.shared.state.borrow_mut();
+                let now = st.now_ms();
+                let Some(c) = st.clients.get_mut(self.cid) else {
+                    return true;
+                };
+                if c.kill {
+                    return true;
+                }
+                match &c.blocked {
+                    None => return false,
+                    Some(b) if b.deadline_ms.is_some_and(|d| d <= now) => {
+                        let reply = c
+                            .blocked
+                            .take()
+                            .map(|b| b.timeout_reply)
+                            .unwrap_or_default();
+                        c.pending.extend_from_slice(&reply);
+                        return false;
+                    }
+                    Some(b) => b.deadline_ms.map(|d| (d - now) as u64),
+                }
+            };
+            match deadline {
+                Some(ms) => {
+                    tokio::select! {
+                        _ = notify.notified() => {}
+                        _ = tokio::time::sleep(Duration::from_millis(ms)) => {}
+                    }
+                }
+                None => notify.notified().await,
+            }
+        }
+    }
+
     /// Runs every complete request in the input buffer, appending replies
-    /// to the client's output.
+    /// to the outgoing buffer.
     fn process_input(&mut self) -> Outcome {
         let shared = self.shared.clone();
         let mut st = shared.state.borrow_mut();
@@ -254,10 +388,14 @@ impl Conn {
             return Outcome::Close(None);
         };
         let mut out = ReplyBuf {
-            buf: std::mem::take(&mut c.pending),
+            buf: std::mem::take(&mut self.outbuf),
             proto: c.proto,
             errors: Vec::new(),
         };
+        if !c.pending.is_empty() {
+            out.buf.extend_from_slice(&c.pending);
+            c.pending.clear();
+        }
         let bulk_max = st.config.proto_max_bulk_len;
         commands::call_clock::batch_start();
         let outcome = loop {
@@ -279,26 +417,36 @@ impl Conn {
                 | Request::Inline { consumed, .. }
                 | Request::Empty { consumed } => *consumed,
             };
-            let owned;
-            let args: Vec<&[u8]> = match &req {
-                Request::Multibulk { .. } => self
-                    .dec
-                    .ranges
-                    .iter()
-                    .map(|&(a, b)| &self.inbuf[a..b])
-                    .collect(),
-                Request::Inline { args, .. } => {
-                    owned = args;
-                    owned.iter().map(|a| a.as_slice()).collect()
+            let mut stack: [&[u8]; STACK_ARGS] = [&[]; STACK_ARGS];
+            let heap: Vec<&[u8]>;
+            let args: &[&[u8]] = match &req {
+                Request::Multibulk { .. } if self.dec.ranges.len() <= STACK_ARGS => {
+                    for (slot, &(a, b)) in stack.iter_mut().zip(self.dec.ranges.iter()) {
+                        *slot = &self.inbuf[a..b];
+                    }
+                    &stack[..self.dec.ranges.len()]
                 }
-                Request::Empty { .. } => Vec::new(),
+                Request::Multibulk { .. } => {
+                    heap = self
+                        .dec
+                        .ranges
+                        .iter()
+                        .map(|&(a, b)| &self.inbuf[a..b])
+                        .collect();
+                    &heap
+                }
+                Request::Inline { args, .. } => {
+                    heap = args.iter().map(|a| a.as_slice()).collect();
+                    &heap
+                }
+                Request::Empty { .. } => &[],
             };
             if !args.is_empty() {
-                if is_paused(&st, &args) {
+                if commands::client::held_by_pause(&st, self.cid, args) {
                     // Leave the request in the buffer; run it after the pause.
                     break Outcome::Paused;
                 }
-                run_one(&mut st, self.cid, &args, &mut out);
+                run_one(&mut st, self.cid, args, &mut out);
             }
             self.inbuf.advance(consumed);
             let now = st.clock.now_ms();
@@ -309,32 +457,33 @@ impl Conn {
             if c.close_after_reply || c.kill {
                 break Outcome::Close(None);
             }
+            let blocked = c.blocked.is_some();
             if !st.actions.is_empty() {
                 handle_actions(&shared, &mut st);
                 if st.shutting_down {
                     break Outcome::Close(Some("shutdown".into()));
                 }
             }
+            if blocked {
+                break Outcome::Blocked;
+            }
         };
+        let (qbuf, free) = (self.inbuf.len(), self.inbuf.capacity() - self.inbuf.len());
         if let Some(c) = st.clients.get_mut(self.cid) {
-            out.buf.extend_from_slice(&c.pending);
-            c.pending = out.buf;
-            c.qbuf = self.inbuf.len();
+            if !c.pending.is_empty() {
+                out.buf.extend_from_slice(&c.pending);
+                c.pending.clear();
+            }
+            c.qbuf = qbuf;
+            c.qbuf_free = free;
         }
+        self.outbuf = out.buf;
         outcome
     }
 }
 
-fn is_paused(st: &crate::state::State, args: &[&[u8]]) -> bool {
-    match st.pause {
-        None => false,
-        Some(p) if p.until_ms <= st.now_ms() => false,
-        Some(p) => p.mode == crate::state::PauseMode::All || commands::is_write_request(args),
-    }
-}
-
 /// Runs one request, honouring CLIENT REPLY OFF/SKIP.
-fn run_one(st: &mut crate::state::State, cid: ClientId, args: &[&[u8]], out: &mut ReplyBuf) {
+fn run_one(st: &mut State, cid: ClientId, args: &[&[u8]], out: &mut ReplyBuf) {
     let mark = out.buf.len();
     let mode = st.clients.get(cid).map_or(ReplyMode::On, |c| c.reply_mode);
     commands::process(st, cid, args, out);
@@ -357,14 +506,16 @@ fn run_one(st: &mut crate::state::State, cid: ClientId, args: &[&[u8]], out: &mu
     }
 }
 
-fn handle_actions(shared: &SharedRef, st: &mut crate::state::State) {
+/// Carries out what commands asked of the network layer.
+pub(super) fn handle_actions(shared: &SharedRef, st: &mut State) {
     for a in std::mem::take(&mut st.actions) {
         match a {
-            crate::state::Action::Shutdown { .. } => {
+            Action::Shutdown { .. } => {
                 st.shutting_down = true;
                 shared.shutdown.notify_one();
             }
-            crate::state::Action::Rebind => {
+            Action::Unpause => shared.unpause.notify_waiters(),
+            Action::Rebind => {
                 log::warning(
                     "Changing the listening address at runtime needs a restart in this version",
                 );

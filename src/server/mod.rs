@@ -14,6 +14,7 @@ use crate::state::State;
 use std::cell::RefCell;
 use std::net::SocketAddr;
 use std::rc::Rc;
+use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 
@@ -135,6 +136,10 @@ async fn serve(config: Config) -> Result<i32, StartError> {
     let mut state = State::new(config);
     state.port = port;
     state.prop.enabled = false;
+    state.logger = log::log;
+    let mem = crate::commands::info::alloc_stats().allocated;
+    state.mem_startup = mem;
+    state.mem_peak = mem;
     let shared = Rc::new(Shared {
         state: RefCell::new(state),
         shutdown: Notify::new(),
@@ -145,25 +150,109 @@ async fn serve(config: Config) -> Result<i32, StartError> {
         tokio::task::spawn_local(conn::accept_loop(shared.clone(), l));
     }
     tokio::task::spawn_local(cron::run(shared.clone()));
+    tokio::task::spawn_local(housekeeping(shared.clone()));
     log::notice("Ready to accept connections");
 
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .map_err(|e| StartError(format!("cannot install SIGTERM handler: {e}")))?;
     let mut sigint = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
         .map_err(|e| StartError(format!("cannot install SIGINT handler: {e}")))?;
-    tokio::select! {
-        _ = sigterm.recv() => log::warning("Received SIGTERM scheduling shutdown..."),
-        _ = sigint.recv() => log::warning("Received SIGINT scheduling shutdown..."),
-        _ = shared.shutdown.notified() => log::warning("User requested shutdown..."),
+    loop {
+        let signal = tokio::select! {
+            _ = sigterm.recv() => "SIGTERM",
+            _ = sigint.recv() => "SIGINT",
+            // SHUTDOWN already ran the shutdown preparation.
+            _ = shared.shutdown.notified() => break,
+        };
+        log::warning(&format!("Received {signal} scheduling shutdown..."));
+        let mut st = shared.state.borrow_mut();
+        match crate::commands::server::prepare_shutdown(&mut st, None, false) {
+            Ok(()) => {
+                st.shutting_down = true;
+                break;
+            }
+            Err(_) => log::warning(&format!(
+                "{signal} received but errors trying to shut down the server, check the logs for more information"
+            )),
+        }
     }
     finish_shutdown(&shared);
     Ok(0)
 }
 
+/// The last steps before the process exits, whatever asked for it.
 fn finish_shutdown(shared: &Shared) {
     let st = shared.state.borrow();
-    if let Some(p) = &st.config.pidfile {
+    let pidfile = match &st.config.pidfile {
+        Some(p) => Some(p.as_str()),
+        None if st.config.daemonize => Some(DEFAULT_PIDFILE),
+        None => None,
+    };
+    if let Some(p) = pidfile {
+        log::notice("Removing the pid file.");
         let _ = std::fs::remove_file(p);
     }
-    log::notice("Strata is now ready to exit, bye bye...");
+    log::warning("Strata is now ready to exit, bye bye...");
+}
+
+/// Where a daemonized server without `pidfile` writes its pid.
+pub const DEFAULT_PIDFILE: &str = "/var/run/redis.pid";
+
+/// How often the network layer's own periodic work runs.
+const HOUSEKEEPING_PERIOD: Duration = Duration::from_millis(100);
+/// Throughput samples kept (the instantaneous rates average over them).
+const RATE_SAMPLES: usize = 16;
+/// The "recent" buffer peaks of INFO clients cover about this long.
+const RECENT_PEAK_PERIOD_MS: i64 = 8000;
+
+/// Periodic work of the network layer: throughput samples, memory peak,
+/// closing clients idle longer than `timeout`.
+async fn housekeeping(shared: SharedRef) {
+    let mut last_peak_reset = 0i64;
+    loop {
+        tokio::time::sleep(HOUSEKEEPING_PERIOD).await;
+        let mut st = shared.state.borrow_mut();
+        if st.shutting_down {
+            return;
+        }
+        let now = st.now_ms();
+        let sample = (now, st.stats.net_input_bytes, st.stats.net_output_bytes);
+        let rates = &mut st.stats.rates.samples;
+        rates.push_back(sample);
+        if rates.len() > RATE_SAMPLES {
+            rates.pop_front();
+        }
+        crate::commands::info::memory_now(&mut st);
+        if now - last_peak_reset >= RECENT_PEAK_PERIOD_MS {
+            last_peak_reset = now;
+            st.stats.client_recent_max_input_buffer = 0;
+            st.stats.client_recent_max_output_buffer = 0;
+        }
+        close_idle_clients(&mut st, now);
+    }
+}
+
+/// Closes clients idle for longer than `timeout` seconds (never monitors
+/// or subscribers, which are expected to stay quiet).
+fn close_idle_clients(st: &mut State, now: i64) {
+    let timeout = st.config.timeout;
+    if timeout == 0 {
+        return;
+    }
+    let limit = timeout.saturating_mul(1000).min(i64::MAX as u64) as i64;
+    let mut closed = 0;
+    for c in st.clients.map.values_mut() {
+        if c.monitor
+            || c.is_pubsub()
+            || c.kill
+            || c.blocked.is_some()
+            || now - c.last_interaction_ms <= limit
+        {
+            continue;
+        }
+        log::verbose(&format!("Closing idle client id={} addr={}", c.id, c.addr));
+        c.kill();
+        closed += 1;
+    }
+    st.stats.idle_disconnections += closed;
 }
