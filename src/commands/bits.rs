@@ -10,7 +10,8 @@ use super::{Ctx, NOT_INT, SYNTAX_ERR, WRONGTYPE};
 use crate::keyspace::Value;
 use crate::protocol::ReplyBuf;
 use crate::util::bits::{
-    clamp_range, first_bit, get_bit, get_signed, get_unsigned, popcount, set_field, signed_add, unsigned_add, Overflow,
+    clamp_range, first_bit, get_bit, get_signed, get_unsigned, popcount, set_field, signed_add,
+    unsigned_add, Overflow,
 };
 use crate::util::{c_str, kw_eq, parse_i64};
 
@@ -82,7 +83,9 @@ fn grow_for_bits(ctx: &mut Ctx, key: &[u8], len: usize) -> Option<bool> {
 /// the reply buffer, borrowed apart.
 fn raw_and_out<'c>(ctx: &'c mut Ctx, key: &[u8]) -> (Option<&'c mut Vec<u8>>, &'c mut ReplyBuf) {
     let now = ctx.now;
-    let v = ctx.st.keyspace.dbs[ctx.db].get_mut(key, now).and_then(|e| e.value.make_raw());
+    let v = ctx.st.keyspace.dbs[ctx.db]
+        .get_mut(key, now)
+        .and_then(|e| e.value.make_raw());
     (v, &mut *ctx.out)
 }
 
@@ -181,7 +184,9 @@ fn bitcount(ctx: &mut Ctx, args: &[&[u8]]) {
         Ok(Some((start, end, true))) => match clamp_range(start, end, s.len() as i64 * 8) {
             Some((sb, eb)) => {
                 let (a, b, first_out, last_out) = bit_span(sb, eb);
-                popcount(&s[a..=b]) - (s[a] & first_out).count_ones() as u64 - (s[b] & last_out).count_ones() as u64
+                popcount(&s[a..=b])
+                    - (s[a] & first_out).count_ones() as u64
+                    - (s[b] & last_out).count_ones() as u64
             }
             None => 0,
         },
@@ -193,7 +198,11 @@ fn bitcount(ctx: &mut Ctx, args: &[&[u8]]) {
 fn first_bit_between(p: &[u8], sb: i64, eb: i64, bit: bool) -> i64 {
     let (a, b, first_out, last_out) = bit_span(sb, eb);
     let look = |i: usize, outside: u8| -> Option<i64> {
-        let byte = if bit { p[i] & !outside } else { !p[i] & !outside };
+        let byte = if bit {
+            p[i] & !outside
+        } else {
+            !p[i] & !outside
+        };
         (byte != 0).then(|| i as i64 * 8 + byte.leading_zeros() as i64)
     };
     if a == b {
@@ -293,9 +302,19 @@ fn bitop(ctx: &mut Ctx, args: &[&[u8]]) {
     }
     let now = ctx.now;
     let db = &ctx.st.keyspace.dbs[ctx.db];
-    let views: Vec<_> =
-        srcs.iter().map(|k| db.peek(k).filter(|_| !db.is_expired(k, now)).and_then(|e| str_of(&e.value))).collect();
-    let maxlen = views.iter().map(|s| s.as_ref().map_or(0, |s| s.len())).max().unwrap_or(0);
+    let views: Vec<_> = srcs
+        .iter()
+        .map(|k| {
+            db.peek(k)
+                .filter(|_| !db.is_expired(k, now))
+                .and_then(|e| str_of(&e.value))
+        })
+        .collect();
+    let maxlen = views
+        .iter()
+        .map(|s| s.as_ref().map_or(0, |s| s.len()))
+        .max()
+        .unwrap_or(0);
     let mut res = Vec::new();
     if maxlen > 0 {
         let Some(buf) = zeroed(maxlen) else {
@@ -373,12 +392,20 @@ fn read_field(p: &[u8], f: &Field) -> i64 {
 fn write_field(p: &mut [u8], f: &Field) -> (Option<i64>, bool) {
     let (old, overflowed, new) = if f.signed {
         let old = get_signed(p, f.offset, f.bits);
-        let (base, incr) = if f.op == FieldOp::Incr { (old, f.value) } else { (f.value, 0) };
+        let (base, incr) = if f.op == FieldOp::Incr {
+            (old, f.value)
+        } else {
+            (f.value, 0)
+        };
         let (o, n) = signed_add(base, incr, f.bits, f.overflow);
         (old, o, n)
     } else {
         let old = get_unsigned(p, f.offset, f.bits);
-        let (base, incr) = if f.op == FieldOp::Incr { (old, f.value) } else { (f.value as u64, 0) };
+        let (base, incr) = if f.op == FieldOp::Incr {
+            (old, f.value)
+        } else {
+            (f.value as u64, 0)
+        };
         let (o, n) = unsigned_add(base, incr, f.bits, f.overflow);
         (old as i64, o, n as i64)
     };
@@ -440,7 +467,14 @@ fn bitfield_generic(ctx: &mut Ctx, args: &[&[u8]], ro: bool) {
             };
             value = v;
         }
-        fields.push(Field { op, signed, bits, offset, value, overflow });
+        fields.push(Field {
+            op,
+            signed,
+            bits,
+            offset,
+            value,
+            overflow,
+        });
         j += if op == FieldOp::Get { 3 } else { 4 };
     }
 

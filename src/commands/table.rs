@@ -143,7 +143,9 @@ pub fn lookup(args: &[&[u8]]) -> Lookup {
             None => {
                 let mut msg = b"ERR unknown subcommand '".to_vec();
                 msg.extend_from_slice(c_str(args[1], 128));
-                msg.extend_from_slice(format!("'. Try {} HELP.", cmd.name.to_ascii_uppercase()).as_bytes());
+                msg.extend_from_slice(
+                    format!("'. Try {} HELP.", cmd.name.to_ascii_uppercase()).as_bytes(),
+                );
                 return Lookup::Error(msg, None);
             }
         }

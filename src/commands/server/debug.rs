@@ -25,6 +25,8 @@ pub fn debug(ctx: &mut Ctx, args: &[&[u8]]) {
         ctx.out.ok();
     } else if eq_ic(sub, b"populate") && (3..=5).contains(&n) {
         populate(ctx, args)
+    } else if eq_ic(sub, b"protocol") && n == 3 {
+        protocol(ctx, args[2])
     } else if eq_ic(sub, b"object") && n == 3 {
         object(ctx, args[2])
     } else if eq_ic(sub, b"log") && n == 3 {
@@ -240,5 +242,58 @@ mod tests {
         assert_eq!(serialized_len(&Value::string(b"123")), 2);
         assert_eq!(serialized_len(&Value::string(b"value:0")), 8);
         assert_eq!(serialized_len(&Value::string(b"hello")), 6);
+    }
+}
+
+/// DEBUG PROTOCOL <type>: one reply of each RESP type, for client tests.
+/// The payloads are the ones client libraries' test suites expect.
+fn protocol(ctx: &mut Ctx, kind: &[u8]) {
+    let out = &mut *ctx.out;
+    let k = String::from_utf8_lossy(kind).to_ascii_lowercase();
+    match k.as_str() {
+        "string" => out.bulk(b"Hello World"),
+        "integer" => out.int(12345),
+        "double" => out.double(3.141),
+        "bignum" => out.bignum("1234567999999999999999999999999999999"),
+        "null" => out.null(),
+        "array" | "set" | "map" => {
+            match k.as_str() {
+                "array" => out.array(3),
+                "set" => out.set(3),
+                _ => out.map(3),
+            }
+            for j in 0..3 {
+                out.int(j);
+                if k == "map" {
+                    out.boolean(j == 1);
+                }
+            }
+        }
+        "attrib" => {
+            if out.resp3() {
+                out.attribute(1);
+                out.bulk(b"key-popularity");
+                out.array(2);
+                out.bulk(b"key:123");
+                out.int(90);
+            }
+            out.bulk(b"Some real reply following the attribute");
+        }
+        "push" => {
+            if !out.resp3() {
+                return out.error("ERR RESP2 is not supported by this command");
+            }
+            out.push(2);
+            out.bulk(b"server-cpu-usage");
+            out.int(42);
+            out.bulk(b"Some real reply following the push reply");
+        }
+        "verbatim" => out.verbatim(b"This is a verbatim\nstring", "txt"),
+        "true" => out.boolean(true),
+        "false" => out.boolean(false),
+        _ => out.error(
+            "ERR Wrong protocol type name. Please use one of the following: \
+             string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false",
+        ),
     }
 }
