@@ -9,7 +9,7 @@ use super::table::Command;
 use super::{arg_i64, Ctx, NOT_INT};
 use crate::config::Config;
 use crate::keyspace::db::idle_ms;
-use crate::keyspace::{CBytes, Entry, Value};
+use crate::keyspace::{CBytes, Entry};
 use crate::util::{eq_ic, glob_match, itoa, parse_i64};
 
 pub const COMMANDS: &[Command] = &[
@@ -45,8 +45,6 @@ const NO_SUCH_KEY: &str = "ERR no such key";
 const SAME_OBJECT: &str = "ERR source and destination objects are the same";
 const DB_RANGE: &str = "ERR DB index is out of range";
 const INT_RANGE: &str = "ERR value is out of range, value must between -2147483648 and 2147483647";
-/// Integers below this are shared objects in Redis (OBJECT REFCOUNT).
-const SHARED_INTEGERS: i64 = 10_000;
 /// The reference count Redis reports for a shared object.
 const SHARED_REFCOUNT: i64 = i32::MAX as i64;
 
@@ -105,6 +103,19 @@ pub(crate) fn lookup_read(ctx: &mut Ctx, key: &[u8], touch: bool, notify_miss: b
         }
     }
     found
+}
+
+/// Commands that may delete keys of their own choosing (expired keys they
+/// come across) and change nothing else. Called at the end of every call:
+/// for these, run on their own (not inside EXEC), each deletion is emitted
+/// as a command of its own rather than wrapped in MULTI/EXEC, as Redis does
+/// (like active expiry). Other commands' ops are left to `call`.
+pub(crate) fn emit_deletions_alone(st: &mut crate::state::State, cmd: &Command) {
+    if st.call_depth == 0 && matches!(cmd.name, "scan" | "randomkey") {
+        for op in std::mem::take(&mut st.pending_ops) {
+            st.prop.emit(std::slice::from_ref(&op));
+        }
+    }
 }
 
 /// Records a change to `key` in database `db` (any database): watchers are
@@ -581,11 +592,7 @@ fn object_refcount(ctx: &mut Ctx, args: &[&[u8]]) {
         return;
     }
     let n = match ctx.db().peek(args[2]) {
-        Some(Entry {
-            value: Value::Int(v),
-            unshared: false,
-            ..
-        }) if (0..SHARED_INTEGERS).contains(v) => SHARED_REFCOUNT,
+        Some(e) if e.shared_int().is_some() => SHARED_REFCOUNT,
         _ => 1,
     };
     ctx.out.int(n);
@@ -598,8 +605,11 @@ fn object_idletime(ctx: &mut Ctx, args: &[&[u8]]) {
     if settings::lfu_policy(&ctx.st.config) {
         return ctx.err("ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.");
     }
-    let now = ctx.now;
-    let idle = ctx.db().peek(args[2]).map_or(0, |e| idle_ms(e.lru, now));
+    let (now, start) = (ctx.now, ctx.st.start_ms);
+    let ks = &ctx.st.keyspace;
+    let idle = ks.dbs[ctx.db]
+        .peek(args[2])
+        .map_or(0, |e| idle_ms(ks.access_clock(e, now, start), now));
     ctx.out.int(idle / 1000);
 }
 

@@ -38,6 +38,20 @@ impl Keyspace {
         self.dbs.iter().map(|d| d.len()).sum()
     }
 
+    /// The access clock OBJECT IDLETIME goes by for entry `e`: for a shared
+    /// integer, the latest access to any key holding it (`start` when there
+    /// was none since the server started), else the entry's own.
+    pub fn access_clock(&self, e: &Entry, now: i64, start: i64) -> u32 {
+        let Some(v) = e.shared_int() else {
+            return e.lru;
+        };
+        self.dbs
+            .iter()
+            .filter_map(|d| d.shared_int_lru(v))
+            .min_by_key(|&lru| db::idle_ms(lru, now))
+            .unwrap_or_else(|| db::lru_clock(start))
+    }
+
     /// Exchanges the contents of databases `a` and `b` (SWAPDB). Clients
     /// watching a key in either database are touched when the key exists
     /// there before or after the swap.
