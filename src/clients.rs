@@ -23,6 +23,16 @@ pub enum ReplyMode {
     SkipNext,
 }
 
+/// A WATCHed key.
+#[derive(Debug, Clone)]
+pub struct Watched {
+    pub db: usize,
+    pub key: Vec<u8>,
+    /// The key was already logically expired when watched: its expiry
+    /// alone does not fail EXEC.
+    pub expired_then: bool,
+}
+
 #[derive(Debug, Default)]
 pub struct Multi {
     pub queue: Vec<Vec<Vec<u8>>>,
@@ -46,12 +56,13 @@ pub struct Client {
     pub authed: bool,
     pub user: String,
     pub multi: Option<Multi>,
-    /// Watched (db, key) pairs.
-    pub watched: Vec<(usize, Vec<u8>)>,
+    /// Watched keys.
+    pub watched: Vec<Watched>,
     /// A watched key changed: EXEC must fail.
     pub dirty_cas: bool,
     pub channels: HashSet<Vec<u8>>,
     pub patterns: HashSet<Vec<u8>>,
+    pub shard_channels: HashSet<Vec<u8>>,
     pub reply_mode: ReplyMode,
     /// Output produced for this client by other clients (published
     /// messages) or while it waits.
@@ -68,7 +79,14 @@ pub struct Client {
 }
 
 impl Client {
-    pub fn new(id: ClientId, addr: String, laddr: String, fd: i32, now_ms: i64, authed: bool) -> Self {
+    pub fn new(
+        id: ClientId,
+        addr: String,
+        laddr: String,
+        fd: i32,
+        now_ms: i64,
+        authed: bool,
+    ) -> Self {
         Client {
             id,
             addr,
@@ -89,6 +107,7 @@ impl Client {
             dirty_cas: false,
             channels: HashSet::new(),
             patterns: HashSet::new(),
+            shard_channels: HashSet::new(),
             reply_mode: ReplyMode::On,
             pending: Vec::new(),
             notify: Rc::new(Notify::new()),
@@ -99,13 +118,14 @@ impl Client {
         }
     }
 
+    /// Channel and pattern subscriptions (what SUBSCRIBE replies count).
     pub fn subscriptions(&self) -> usize {
         self.channels.len() + self.patterns.len()
     }
 
-    /// RESP2 clients with subscriptions may only run pub/sub commands.
+    /// RESP2 clients with any subscription may only run pub/sub commands.
     pub fn in_pubsub_mode(&self) -> bool {
-        self.proto == Proto::Resp2 && self.subscriptions() > 0
+        self.proto == Proto::Resp2 && self.subscriptions() + self.shard_channels.len() > 0
     }
 }
 
@@ -117,7 +137,10 @@ pub struct Clients {
 
 impl Clients {
     pub fn new() -> Self {
-        Clients { map: HashMap::new(), next_id: 1 }
+        Clients {
+            map: HashMap::new(),
+            next_id: 1,
+        }
     }
 
     pub fn alloc_id(&mut self) -> ClientId {

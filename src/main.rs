@@ -51,7 +51,14 @@ fn main() {
     if config.daemonize {
         daemonize();
     }
-    log::init(if config.daemonize && config.logfile.is_empty() { "/dev/null" } else { &config.logfile }, config.loglevel);
+    log::init(
+        if config.daemonize && config.logfile.is_empty() {
+            "/dev/null"
+        } else {
+            &config.logfile
+        },
+        config.loglevel,
+    );
     log::notice("oO0OoO0OoO0Oo Strata is starting oO0OoO0OoO0Oo");
     log::notice(&format!(
         "Strata version={}, redis_version={}, bits={}, pid={}, just started",

@@ -14,7 +14,11 @@ use std::time::{SystemTime, UNIX_EPOCH};
 /// Requests from commands that only the network layer can carry out.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
-    Shutdown { save: Option<bool>, now: bool, force: bool },
+    Shutdown {
+        save: Option<bool>,
+        now: bool,
+        force: bool,
+    },
     /// Re-read listening settings after CONFIG SET port/bind.
     Rebind,
 }
@@ -76,7 +80,10 @@ impl Stats {
 
     pub fn reset(&mut self) {
         let connections = 0;
-        *self = Stats { total_connections_received: connections, ..Default::default() };
+        *self = Stats {
+            total_connections_received: connections,
+            ..Default::default()
+        };
     }
 }
 
@@ -91,7 +98,10 @@ pub enum Clock {
 impl Clock {
     pub fn now_ms(&self) -> i64 {
         match self {
-            Clock::System => SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0),
+            Clock::System => SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_millis() as i64)
+                .unwrap_or(0),
             Clock::Manual(t) => *t,
         }
     }
@@ -160,8 +170,12 @@ impl State {
             Err(_) => now as u64 ^ std::process::id() as u64,
         };
         let mut rng = Rng::new(seed);
-        let run_id: String = (0..40).map(|_| char::from(b"0123456789abcdef"[(rng.next_u64() % 16) as usize])).collect();
-        let notify_flags = crate::commands::notify::parse_flags(config.notify_keyspace_events.as_bytes()).unwrap_or(0);
+        let run_id: String = (0..40)
+            .map(|_| char::from(b"0123456789abcdef"[(rng.next_u64() % 16) as usize]))
+            .collect();
+        let notify_flags =
+            crate::commands::notify::parse_flags(config.notify_keyspace_events.as_bytes())
+                .unwrap_or(0);
         State {
             keyspace: Keyspace::new(config.databases),
             port: config.port,
@@ -201,11 +215,16 @@ impl State {
 
 impl State {
     /// Brings derived settings in line after the configuration changed.
-    pub fn apply_config(&mut self) {
-        if let Some(f) = crate::commands::notify::parse_flags(self.config.notify_keyspace_events.as_bytes()) {
+    pub fn apply_config(&mut self, changed: &[&str]) {
+        let flags = self.config.notify_keyspace_events.as_bytes();
+        if let Some(f) = crate::commands::notify::parse_flags(flags) {
             self.notify_flags = f;
         }
-        if self.config.port != self.port {
+        if changed.contains(&"dir") {
+            // The config module checked that the directory exists.
+            let _ = std::env::set_current_dir(&self.config.dir);
+        }
+        if changed.iter().any(|c| *c == "port" || *c == "bind") {
             self.actions.push(Action::Rebind);
         }
     }
@@ -217,7 +236,14 @@ impl State {
     pub fn add_detached_client(&mut self) -> ClientId {
         let id = self.clients.alloc_id();
         let now = self.now_ms();
-        let c = crate::clients::Client::new(id, "127.0.0.1:0".into(), "127.0.0.1:0".into(), -1, now, true);
+        let c = crate::clients::Client::new(
+            id,
+            "127.0.0.1:0".into(),
+            "127.0.0.1:0".into(),
+            -1,
+            now,
+            true,
+        );
         self.clients.map.insert(id, c);
         id
     }

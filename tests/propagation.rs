@@ -26,7 +26,10 @@ impl Harness {
         let mut out = ReplyBuf::new(Proto::Resp2);
         commands::process(&mut self.st, self.cid, &argv, &mut out);
         let prop = self.st.prop.take();
-        (String::from_utf8_lossy(&out.buf).into_owned(), String::from_utf8_lossy(&prop).into_owned())
+        (
+            String::from_utf8_lossy(&out.buf).into_owned(),
+            String::from_utf8_lossy(&prop).into_owned(),
+        )
     }
 }
 
@@ -78,7 +81,8 @@ fn exec_wraps_several_writes_in_multi() {
     h.run(&["SET", "b", "2"]);
     let (reply, prop) = h.run(&["EXEC"]);
     assert_eq!(reply, "*3\r\n+OK\r\n$1\r\n1\r\n+OK\r\n");
-    let expect = resp(&["MULTI"]) + &resp(&["SET", "a", "1"]) + &resp(&["SET", "b", "2"]) + &resp(&["EXEC"]);
+    let expect =
+        resp(&["MULTI"]) + &resp(&["SET", "a", "1"]) + &resp(&["SET", "b", "2"]) + &resp(&["EXEC"]);
     assert_eq!(prop, expect);
 }
 
@@ -89,5 +93,11 @@ fn lazy_expiry_propagates_del_before_the_command() {
     h.st.clock = Clock::Manual(1_700_000_000_200);
     let (reply, prop) = h.run(&["SET", "k", "w", "NX"]);
     assert_eq!(reply, "+OK\r\n");
-    assert_eq!(prop, resp(&["MULTI"]) + &resp(&["DEL", "k"]) + &resp(&["SET", "k", "w", "NX"]) + &resp(&["EXEC"]));
+    assert_eq!(
+        prop,
+        resp(&["MULTI"])
+            + &resp(&["DEL", "k"])
+            + &resp(&["SET", "k", "w", "NX"])
+            + &resp(&["EXEC"])
+    );
 }

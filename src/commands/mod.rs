@@ -25,7 +25,6 @@ use crate::propagate::Op;
 use crate::protocol::ReplyBuf;
 use crate::state::State;
 use crate::util::eq_ic;
-use std::time::Instant;
 
 pub use table::{all_commands, lookup, Command, Lookup};
 
@@ -96,7 +95,10 @@ impl<'a> Ctx<'a> {
 
     #[inline]
     pub fn client(&mut self) -> &mut crate::clients::Client {
-        self.st.clients.get_mut(self.cid).expect("calling client is registered")
+        self.st
+            .clients
+            .get_mut(self.cid)
+            .expect("calling client is registered")
     }
 
     pub fn err(&mut self, msg: &str) {
@@ -128,7 +130,14 @@ impl<'a> Ctx<'a> {
     pub fn notify(&mut self, class: u32, event: &str, key: &[u8]) {
         if self.st.notify_flags & class != 0 {
             let db = self.db;
-            notify::notify(self.st, Some((self.cid, &mut *self.out)), class, event, key, db);
+            notify::notify(
+                self.st,
+                Some((self.cid, &mut *self.out)),
+                class,
+                event,
+                key,
+                db,
+            );
         }
     }
 
@@ -156,7 +165,9 @@ pub fn arg_i64(ctx: &mut Ctx, b: &[u8]) -> Option<i64> {
 
 /// Runs one request from client `cid`: Redis's processCommand.
 pub fn process(st: &mut State, cid: ClientId, args: &[&[u8]], out: &mut ReplyBuf) {
-    let Some(client) = st.clients.get_mut(cid) else { return };
+    let Some(client) = st.clients.get_mut(cid) else {
+        return;
+    };
     if eq_ic(args[0], b"quit") {
         out.ok();
         client.close_after_reply = true;
@@ -168,11 +179,14 @@ pub fn process(st: &mut State, cid: ClientId, args: &[&[u8]], out: &mut ReplyBuf
             if let Some(c) = cmd {
                 st.stats.commands.entry(c.name).or_default().rejected_calls += 1;
             }
-            return reject(st, cid, out, &msg);
+            let is_exec = cmd.is_some_and(|c| c.name == "exec");
+            return reject(st, cid, out, &msg, is_exec);
         }
     };
     let client = st.clients.get_mut(cid).expect("registered");
-    if cmd.flags & flags::PROTECTED != 0 && !debug_allowed(&st.config.enable_debug_command, &client.addr) {
+    if cmd.flags & flags::PROTECTED != 0
+        && !debug_allowed(&st.config.enable_debug_command, &client.addr)
+    {
         let msg = format!(
             "ERR {} command not allowed. If the {} option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.",
             cmd.name.to_ascii_uppercase(),
@@ -184,7 +198,13 @@ pub fn process(st: &mut State, cid: ClientId, args: &[&[u8]], out: &mut ReplyBuf
         return reject_cmd(st, cid, out, cmd, "NOAUTH Authentication required.");
     }
     if client.multi.is_some() && cmd.flags & flags::NO_MULTI != 0 {
-        return reject_cmd(st, cid, out, cmd, "ERR Command not allowed inside a transaction");
+        return reject_cmd(
+            st,
+            cid,
+            out,
+            cmd,
+            "ERR Command not allowed inside a transaction",
+        );
     }
     if client.in_pubsub_mode() && !allowed_in_pubsub(cmd.name) {
         let msg = format!(
@@ -194,11 +214,20 @@ pub fn process(st: &mut State, cid: ClientId, args: &[&[u8]], out: &mut ReplyBuf
         return reject_cmd(st, cid, out, cmd, &msg);
     }
     if st.loading && cmd.flags & flags::LOADING == 0 {
-        return reject_cmd(st, cid, out, cmd, "LOADING Redis is loading the dataset in memory");
+        return reject_cmd(
+            st,
+            cid,
+            out,
+            cmd,
+            "LOADING Redis is loading the dataset in memory",
+        );
     }
     let client = st.clients.get_mut(cid).expect("registered");
     if let Some(m) = client.multi.as_mut() {
-        if !matches!(cmd.name, "exec" | "discard" | "multi" | "watch" | "quit" | "reset") {
+        if !matches!(
+            cmd.name,
+            "exec" | "discard" | "multi" | "watch" | "quit" | "reset"
+        ) {
             m.queue.push(args.iter().map(|a| a.to_vec()).collect());
             out.simple("QUEUED");
             return;
@@ -218,21 +247,45 @@ fn debug_allowed(setting: &str, addr: &str) -> bool {
 fn allowed_in_pubsub(name: &str) -> bool {
     matches!(
         name,
-        "ping" | "subscribe" | "ssubscribe" | "unsubscribe" | "sunsubscribe" | "psubscribe" | "punsubscribe" | "quit" | "reset"
+        "ping"
+            | "subscribe"
+            | "ssubscribe"
+            | "unsubscribe"
+            | "sunsubscribe"
+            | "psubscribe"
+            | "punsubscribe"
+            | "quit"
+            | "reset"
     )
 }
 
 fn reject_cmd(st: &mut State, cid: ClientId, out: &mut ReplyBuf, cmd: &'static Command, msg: &str) {
-    st.stats.commands.entry(cmd.name).or_default().rejected_calls += 1;
-    reject(st, cid, out, msg)
+    st.stats
+        .commands
+        .entry(cmd.name)
+        .or_default()
+        .rejected_calls += 1;
+    reject(st, cid, out, msg.as_bytes(), cmd.name == "exec")
 }
 
-/// A command refused before running: flags a MULTI so EXEC aborts.
-fn reject(st: &mut State, cid: ClientId, out: &mut ReplyBuf, msg: &str) {
+/// A command refused before running: flags a MULTI so EXEC aborts. A
+/// refused EXEC discards the transaction and says why.
+fn reject(st: &mut State, cid: ClientId, out: &mut ReplyBuf, msg: &[u8], is_exec: bool) {
     if let Some(m) = st.clients.get_mut(cid).and_then(|c| c.multi.as_mut()) {
         m.failed = true;
     }
-    out.error(msg);
+    if is_exec {
+        if let Some(c) = st.clients.get_mut(cid) {
+            c.multi = None;
+        }
+        multi::unwatch_all(st, cid);
+        let why = msg.strip_prefix(b"ERR ").unwrap_or(msg);
+        let mut text = b"EXECABORT Transaction discarded because of: ".to_vec();
+        text.extend_from_slice(why);
+        out.error_bytes(&text);
+    } else {
+        out.error_bytes(msg);
+    }
     for e in out.take_errors() {
         st.stats.record_error(&e);
     }
@@ -240,18 +293,37 @@ fn reject(st: &mut State, cid: ClientId, out: &mut ReplyBuf, msg: &str) {
 
 /// Executes a resolved command: Redis's call(). Nested calls (inside EXEC)
 /// add their ops to the outer call's, which emits them all at the end.
-pub fn call(st: &mut State, cid: ClientId, cmd: &'static Command, args: &[&[u8]], out: &mut ReplyBuf) {
-    let start = Instant::now();
+pub fn call(
+    st: &mut State,
+    cid: ClientId,
+    cmd: &'static Command,
+    args: &[&[u8]],
+    out: &mut ReplyBuf,
+) {
     let db = match st.clients.get(cid) {
         Some(c) => c.db,
         None => return,
     };
     st.call_depth += 1;
     let errors_before = out.errors.len();
-    let mut ctx = Ctx { now: st.now_ms(), st, cid, db, out, dirty: 0, prop: Prop::AsIs, name: cmd.name };
+    let mut ctx = Ctx {
+        now: call_clock::now_ms(&st.clock),
+        st,
+        cid,
+        db,
+        out,
+        dirty: 0,
+        prop: Prop::AsIs,
+        name: cmd.name,
+    };
     (cmd.handler)(&mut ctx, args);
-    let Ctx { dirty, prop, db: new_db, .. } = ctx;
-    let usec = start.elapsed().as_micros() as u64;
+    let Ctx {
+        dirty,
+        prop,
+        db: new_db,
+        ..
+    } = ctx;
+    let usec = call_clock::lap_usec();
 
     if let Some(c) = st.clients.get_mut(cid) {
         c.db = new_db;
@@ -275,10 +347,14 @@ pub fn call(st: &mut State, cid: ClientId, cmd: &'static Command, args: &[&[u8]]
     }
     if dirty > 0 && st.prop.enabled {
         match prop {
-            Prop::AsIs => st.pending_ops.push(Op { db: new_db, args: args.iter().map(|a| a.to_vec()).collect() }),
+            Prop::AsIs => st.pending_ops.push(Op {
+                db: new_db,
+                args: args.iter().map(|a| a.to_vec()).collect(),
+            }),
             Prop::Nothing => {}
             Prop::Rewritten(cmds) => {
-                st.pending_ops.extend(cmds.into_iter().map(|args| Op { db: new_db, args }));
+                st.pending_ops
+                    .extend(cmds.into_iter().map(|args| Op { db: new_db, args }));
             }
         }
     }
@@ -301,7 +377,10 @@ pub fn collect_side_effects(st: &mut State) {
             for k in keys {
                 st.stats.expired_keys += 1;
                 notify::notify(st, None, notify::EXPIRED, "expired", &k, id);
-                st.pending_ops.push(Op { db: id, args: vec![b"DEL".to_vec(), k.as_bytes().to_vec()] });
+                st.pending_ops.push(Op {
+                    db: id,
+                    args: vec![b"DEL".to_vec(), k.as_bytes().to_vec()],
+                });
             }
         }
         let db = &mut st.keyspace.dbs[i];
@@ -320,5 +399,83 @@ pub fn is_write_request(args: &[&[u8]]) -> bool {
     match lookup(args) {
         Lookup::Found(c) => c.flags & (flags::WRITE | flags::MAY_REPLICATE) != 0,
         Lookup::Error(..) => false,
+    }
+}
+
+/// Time for the call pipeline with one clock read per command: each call
+/// ends a lap that the next call starts from, and a call's wall time is
+/// derived from the lap start instead of being read again. The network
+/// layer calls `batch_start` before each batch of requests.
+pub mod call_clock {
+    use crate::state::Clock;
+    use std::cell::Cell;
+    use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+    #[derive(Clone, Copy)]
+    struct Laps {
+        /// End of the previous call (start of the next).
+        last: Instant,
+        /// An instant and the wall time at it.
+        base: Instant,
+        base_wall_ms: i64,
+    }
+
+    thread_local! {
+        static LAPS: Cell<Option<Laps>> = const { Cell::new(None) };
+    }
+
+    fn wall_ms() -> i64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64)
+    }
+
+    /// Re-reads the wall clock and starts a lap.
+    pub fn batch_start() {
+        let now = Instant::now();
+        LAPS.with(|l| {
+            l.set(Some(Laps {
+                last: now,
+                base: now,
+                base_wall_ms: wall_ms(),
+            }))
+        });
+    }
+
+    fn laps() -> Laps {
+        LAPS.with(|l| match l.get() {
+            Some(x) => x,
+            None => {
+                batch_start();
+                l.get().expect("just set")
+            }
+        })
+    }
+
+    /// Wall time of the current call in ms.
+    pub fn now_ms(clock: &Clock) -> i64 {
+        match clock {
+            Clock::Manual(t) => *t,
+            Clock::System => {
+                let l = laps();
+                l.base_wall_ms + l.last.duration_since(l.base).as_millis() as i64
+            }
+        }
+    }
+
+    /// Ends the current lap; returns its length in microseconds.
+    pub fn lap_usec() -> u64 {
+        let now = Instant::now();
+        LAPS.with(|l| {
+            let mut x = l.get().unwrap_or(Laps {
+                last: now,
+                base: now,
+                base_wall_ms: wall_ms(),
+            });
+            let usec = now.duration_since(x.last).as_micros() as u64;
+            x.last = now;
+            l.set(Some(x));
+            usec
+        })
     }
 }

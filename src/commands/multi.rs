@@ -7,15 +7,36 @@
 use super::flags::*;
 use super::table::Command;
 use super::{call, lookup, Ctx, Lookup, Prop};
-use crate::clients::{ClientId, Multi};
+use crate::clients::{ClientId, Multi, Watched};
 use crate::state::State;
 
 pub const COMMANDS: &[Command] = &[
-    Command::new("multi", 1, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, multi),
+    Command::new(
+        "multi",
+        1,
+        NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
+        multi,
+    ),
     Command::new("exec", 1, NOSCRIPT | LOADING | STALE | SKIP_SLOWLOG, exec),
-    Command::new("discard", 1, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, discard),
-    Command::new("watch", -2, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, watch).keys(1, -1, 1),
-    Command::new("unwatch", 1, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, unwatch),
+    Command::new(
+        "discard",
+        1,
+        NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
+        discard,
+    ),
+    Command::new(
+        "watch",
+        -2,
+        NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
+        watch,
+    )
+    .keys(1, -1, 1),
+    Command::new(
+        "unwatch",
+        1,
+        NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
+        unwatch,
+    ),
 ];
 
 fn multi(ctx: &mut Ctx, _: &[&[u8]]) {
@@ -48,7 +69,9 @@ fn exec(ctx: &mut Ctx, _: &[&[u8]]) {
     let c = ctx.client();
     let watch_failed = c.dirty_cas || {
         let watched = c.watched.clone();
-        watched.iter().any(|(db, k)| ctx.st.keyspace.dbs[*db].is_expired(k, now))
+        watched
+            .iter()
+            .any(|w| !w.expired_then && ctx.st.keyspace.dbs[w.db].is_expired(&w.key, now))
     };
     unwatch_all(ctx.st, cid);
     if watch_failed {
@@ -63,7 +86,7 @@ fn exec(ctx: &mut Ctx, _: &[&[u8]]) {
         let argv: Vec<&[u8]> = args.iter().map(|a| a.as_slice()).collect();
         match lookup(&argv) {
             Lookup::Found(cmd) => call(ctx.st, cid, cmd, &argv, ctx.out),
-            Lookup::Error(msg, _) => ctx.out.error(&msg),
+            Lookup::Error(msg, _) => ctx.out.error_bytes(&msg),
         }
     }
     ctx.db_sync_in();
@@ -88,14 +111,26 @@ fn watch(ctx: &mut Ctx, args: &[&[u8]]) {
     if ctx.client().multi.is_some() {
         return ctx.err("ERR WATCH inside MULTI is not allowed");
     }
-    let (cid, db) = (ctx.cid, ctx.db);
+    let (cid, db, now) = (ctx.cid, ctx.db, ctx.now);
     for k in &args[1..] {
+        let expired_then = ctx.st.keyspace.dbs[db].is_expired(k, now);
         let c = ctx.st.clients.get_mut(cid).expect("registered");
-        if c.watched.iter().any(|(d, w)| *d == db && w.as_slice() == *k) {
+        if c.watched
+            .iter()
+            .any(|w| w.db == db && w.key.as_slice() == *k)
+        {
             continue;
         }
-        c.watched.push((db, k.to_vec()));
-        ctx.st.keyspace.dbs[db].watched.entry(k.to_vec()).or_default().push(cid);
+        c.watched.push(Watched {
+            db,
+            key: k.to_vec(),
+            expired_then,
+        });
+        ctx.st.keyspace.dbs[db]
+            .watched
+            .entry(k.to_vec())
+            .or_default()
+            .push(cid);
         ctx.st.watched_keys += 1;
     }
     ctx.out.ok();
@@ -109,15 +144,17 @@ fn unwatch(ctx: &mut Ctx, _: &[&[u8]]) {
 
 /// Forgets every key `cid` watches and clears its dirty flag.
 pub fn unwatch_all(st: &mut State, cid: ClientId) {
-    let Some(c) = st.clients.get_mut(cid) else { return };
+    let Some(c) = st.clients.get_mut(cid) else {
+        return;
+    };
     c.dirty_cas = false;
     let keys = std::mem::take(&mut c.watched);
-    for (db, k) in keys {
-        let map = &mut st.keyspace.dbs[db].watched;
-        if let Some(ids) = map.get_mut(&k) {
+    for w in keys {
+        let map = &mut st.keyspace.dbs[w.db].watched;
+        if let Some(ids) = map.get_mut(&w.key) {
             ids.retain(|&i| i != cid);
             if ids.is_empty() {
-                map.remove(&k);
+                map.remove(&w.key);
             }
         }
         st.watched_keys -= 1;

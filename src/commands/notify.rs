@@ -20,7 +20,8 @@ pub const KEY_MISS: u32 = 1 << 11; // m
 pub const MODULE: u32 = 1 << 12; // d
 pub const NEW: u32 = 1 << 13; // n
 /// What `A` stands for.
-pub const ALL: u32 = GENERIC | STRING | LIST | SET | HASH | ZSET | EXPIRED | EVICTED | STREAM | MODULE;
+pub const ALL: u32 =
+    GENERIC | STRING | LIST | SET | HASH | ZSET | EXPIRED | EVICTED | STREAM | MODULE;
 
 /// Parses a flag string; `None` on a character Redis does not know.
 pub fn parse_flags(s: &[u8]) -> Option<u32> {
@@ -71,7 +72,12 @@ pub fn flags_string(f: u32) -> String {
             }
         }
     }
-    for (bit, c) in [(KEYSPACE, 'K'), (KEYEVENT, 'E'), (KEY_MISS, 'm'), (NEW, 'n')] {
+    for (bit, c) in [
+        (KEYSPACE, 'K'),
+        (KEYEVENT, 'E'),
+        (KEY_MISS, 'm'),
+        (NEW, 'n'),
+    ] {
         if f & bit != 0 {
             s.push(c);
         }
@@ -96,7 +102,12 @@ pub fn notify(
     if flags & KEYSPACE != 0 {
         let mut ch = format!("__keyspace@{db}__:").into_bytes();
         ch.extend_from_slice(key);
-        super::pubsub::publish(st, me.as_mut().map(|(id, out)| (*id, &mut **out)), &ch, event.as_bytes());
+        super::pubsub::publish(
+            st,
+            me.as_mut().map(|(id, out)| (*id, &mut **out)),
+            &ch,
+            event.as_bytes(),
+        );
     }
     if flags & KEYEVENT != 0 {
         let ch = format!("__keyevent@{db}__:{event}").into_bytes();

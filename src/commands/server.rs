@@ -9,17 +9,47 @@ use crate::util::{eq_ic, parse_i64};
 
 pub const COMMANDS: &[Command] = &[
     Command::new("config", -2, 0, noop).subs(CONFIG_SUBS),
-    Command::new("debug", -2, ADMIN | NOSCRIPT | LOADING | STALE | PROTECTED, debug),
-    Command::new("shutdown", -1, ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | SENTINEL | ALLOW_BUSY, shutdown),
+    Command::new(
+        "debug",
+        -2,
+        ADMIN | NOSCRIPT | LOADING | STALE | PROTECTED,
+        debug,
+    ),
+    Command::new(
+        "shutdown",
+        -1,
+        ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | SENTINEL | ALLOW_BUSY,
+        shutdown,
+    ),
     Command::new("time", 1, LOADING | STALE | FAST, time),
     Command::new("info", -1, LOADING | STALE | SENTINEL, info),
 ];
 
 const CONFIG_SUBS: &[Command] = &[
-    Command::new("config|get", -3, ADMIN | NOSCRIPT | LOADING | STALE, config_get),
-    Command::new("config|set", -4, ADMIN | NOSCRIPT | LOADING | STALE, config_set),
-    Command::new("config|resetstat", 2, ADMIN | NOSCRIPT | LOADING | STALE, config_resetstat),
-    Command::new("config|rewrite", 2, ADMIN | NOSCRIPT | LOADING | STALE, config_rewrite),
+    Command::new(
+        "config|get",
+        -3,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        config_get,
+    ),
+    Command::new(
+        "config|set",
+        -4,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        config_set,
+    ),
+    Command::new(
+        "config|resetstat",
+        2,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        config_resetstat,
+    ),
+    Command::new(
+        "config|rewrite",
+        2,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        config_rewrite,
+    ),
     Command::new("config|help", 2, LOADING | STALE, config_help),
 ];
 
@@ -63,9 +93,10 @@ fn config_set(ctx: &mut Ctx, args: &[&[u8]]) {
         return ctx.arity_error();
     }
     let pairs: Vec<(&[u8], &[u8])> = args[2..].chunks(2).map(|p| (p[0], p[1])).collect();
-    match ctx.st.config.set(&pairs) {
-        Ok(_) => {
-            ctx.st.apply_config();
+    let local = ctx.client().addr.starts_with("127.") || ctx.client().addr.starts_with("[::1]");
+    match ctx.st.config.set_from(&pairs, local) {
+        Ok(changed) => {
+            ctx.st.apply_config(&changed);
             ctx.out.ok()
         }
         Err(e) => ctx.err(&e),
@@ -102,7 +133,9 @@ fn config_help(ctx: &mut Ctx, _: &[&[u8]]) {
 }
 
 fn time(ctx: &mut Ctx, _: &[&[u8]]) {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
     ctx.out.array(2);
     ctx.out.bulk(now.as_secs().to_string().as_bytes());
     ctx.out.bulk(now.subsec_micros().to_string().as_bytes());

@@ -16,8 +16,6 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 
 const READ_CHUNK: usize = 16 * 1024;
-/// Largest single reservation step for a big announced bulk.
-const RESERVE_STEP_MAX: usize = 1 << 20;
 
 pub async fn accept_loop(shared: SharedRef, listener: TcpListener) {
     loop {
@@ -47,7 +45,9 @@ fn fmt_addr(a: &SocketAddr) -> String {
 fn is_loopback(a: &SocketAddr) -> bool {
     match a {
         SocketAddr::V4(v) => v.ip().is_loopback(),
-        SocketAddr::V6(v) => v.ip().is_loopback() || v.ip().to_ipv4_mapped().is_some_and(|i| i.is_loopback()),
+        SocketAddr::V6(v) => {
+            v.ip().is_loopback() || v.ip().to_ipv4_mapped().is_some_and(|i| i.is_loopback())
+        }
     }
 }
 
@@ -66,7 +66,11 @@ fn admit(shared: &SharedRef, peer: &SocketAddr) -> Result<(), &'static str> {
         return Err("-ERR max number of clients reached\r\n");
     }
     let default_bind = st.config.bind.iter().map(String::as_str).eq(["*", "-::*"]);
-    if st.config.protected_mode && st.config.requirepass.is_none() && default_bind && !is_loopback(peer) {
+    if st.config.protected_mode
+        && st.config.requirepass.is_none()
+        && default_bind
+        && !is_loopback(peer)
+    {
         st.stats.rejected_connections += 1;
         return Err(DENIED);
     }
@@ -78,7 +82,10 @@ fn register(shared: &SharedRef, stream: &TcpStream, peer: &SocketAddr) -> Client
     let mut st = shared.state.borrow_mut();
     let id = st.clients.alloc_id();
     let now = st.now_ms();
-    let laddr = stream.local_addr().map(|a| fmt_addr(&a)).unwrap_or_default();
+    let laddr = stream
+        .local_addr()
+        .map(|a| fmt_addr(&a))
+        .unwrap_or_default();
     let authed = st.config.requirepass.is_none();
     let c = Client::new(id, fmt_addr(peer), laddr, stream.as_raw_fd(), now, authed);
     st.clients.map.insert(id, c);
@@ -95,10 +102,18 @@ async fn serve_client(shared: SharedRef, mut stream: TcpStream, peer: SocketAddr
         Some(c) => c.notify.clone(),
         None => return,
     };
-    let mut conn = Conn { shared: shared.clone(), cid, inbuf: BytesMut::with_capacity(READ_CHUNK), dec: Decoder::new() };
+    let mut conn = Conn {
+        shared: shared.clone(),
+        cid,
+        inbuf: BytesMut::with_capacity(READ_CHUNK),
+        dec: Decoder::new(),
+    };
     let reason = conn.run(&mut stream, &notify).await;
     if let Some(r) = reason {
-        log::verbose(&format!("Client id={cid} addr={} closed: {r}", fmt_addr(&peer)));
+        log::verbose(&format!(
+            "Client id={cid} addr={} closed: {r}",
+            fmt_addr(&peer)
+        ));
     }
     disconnect(&shared, cid);
 }
@@ -128,7 +143,11 @@ enum Outcome {
 }
 
 impl Conn {
-    async fn run(&mut self, stream: &mut TcpStream, notify: &tokio::sync::Notify) -> Option<String> {
+    async fn run(
+        &mut self,
+        stream: &mut TcpStream,
+        notify: &tokio::sync::Notify,
+    ) -> Option<String> {
         loop {
             let outcome = self.process_input();
             let (out, kill) = self.take_output();
@@ -169,7 +188,9 @@ impl Conn {
     /// Reads what is available. Ok(false) on end of stream.
     fn read(&mut self, stream: &TcpStream) -> Result<bool, String> {
         let wanted = self.dec.wanted(self.inbuf.len());
-        let room = READ_CHUNK.max(wanted.min(RESERVE_STEP_MAX.max(self.inbuf.len())));
+        // Grow with what has really arrived (doubling), never with what a
+        // client merely announced.
+        let room = READ_CHUNK.max(wanted.min(self.inbuf.len()));
         if self.inbuf.capacity() - self.inbuf.len() < room {
             self.inbuf.reserve(room);
         }
@@ -229,9 +250,16 @@ impl Conn {
     fn process_input(&mut self) -> Outcome {
         let shared = self.shared.clone();
         let mut st = shared.state.borrow_mut();
-        let Some(c) = st.clients.get_mut(self.cid) else { return Outcome::Close(None) };
-        let mut out = ReplyBuf { buf: std::mem::take(&mut c.pending), proto: c.proto, errors: Vec::new() };
+        let Some(c) = st.clients.get_mut(self.cid) else {
+            return Outcome::Close(None);
+        };
+        let mut out = ReplyBuf {
+            buf: std::mem::take(&mut c.pending),
+            proto: c.proto,
+            errors: Vec::new(),
+        };
         let bulk_max = st.config.proto_max_bulk_len;
+        commands::call_clock::batch_start();
         let outcome = loop {
             let authed = st.clients.get(self.cid).is_some_and(|c| c.authed);
             let req = match self.dec.decode(&self.inbuf, authed, bulk_max) {
@@ -247,13 +275,18 @@ impl Conn {
                 }
             };
             let consumed = match &req {
-                Request::Multibulk { consumed } | Request::Inline { consumed, .. } | Request::Empty { consumed } => {
-                    *consumed
-                }
+                Request::Multibulk { consumed }
+                | Request::Inline { consumed, .. }
+                | Request::Empty { consumed } => *consumed,
             };
             let owned;
             let args: Vec<&[u8]> = match &req {
-                Request::Multibulk { .. } => self.dec.ranges.iter().map(|&(a, b)| &self.inbuf[a..b]).collect(),
+                Request::Multibulk { .. } => self
+                    .dec
+                    .ranges
+                    .iter()
+                    .map(|&(a, b)| &self.inbuf[a..b])
+                    .collect(),
                 Request::Inline { args, .. } => {
                     owned = args;
                     owned.iter().map(|a| a.as_slice()).collect()
@@ -269,7 +302,9 @@ impl Conn {
             }
             self.inbuf.advance(consumed);
             let now = st.clock.now_ms();
-            let Some(c) = st.clients.get_mut(self.cid) else { break Outcome::Close(None) };
+            let Some(c) = st.clients.get_mut(self.cid) else {
+                break Outcome::Close(None);
+            };
             c.last_interaction_ms = now;
             if c.close_after_reply || c.kill {
                 break Outcome::Close(None);
@@ -303,7 +338,9 @@ fn run_one(st: &mut crate::state::State, cid: ClientId, args: &[&[u8]], out: &mu
     let mark = out.buf.len();
     let mode = st.clients.get(cid).map_or(ReplyMode::On, |c| c.reply_mode);
     commands::process(st, cid, args, out);
-    let Some(c) = st.clients.get_mut(cid) else { return };
+    let Some(c) = st.clients.get_mut(cid) else {
+        return;
+    };
     out.proto = c.proto;
     match mode {
         ReplyMode::Off if c.reply_mode == ReplyMode::Off => out.buf.truncate(mark),
@@ -328,7 +365,9 @@ fn handle_actions(shared: &SharedRef, st: &mut crate::state::State) {
                 shared.shutdown.notify_one();
             }
             crate::state::Action::Rebind => {
-                log::warning("Changing the listening address at runtime needs a restart in this version");
+                log::warning(
+                    "Changing the listening address at runtime needs a restart in this version",
+                );
             }
         }
     }

@@ -65,7 +65,9 @@ fn bind_addrs(cfg: &Config) -> Vec<(SocketAddr, bool)> {
         };
         match ip.parse::<std::net::IpAddr>() {
             Ok(ip) => out.push((SocketAddr::new(ip, cfg.port), optional)),
-            Err(_) => log::warning(&format!("Ignoring bind address that is not an IP address: {addr}")),
+            Err(_) => log::warning(&format!(
+                "Ignoring bind address that is not an IP address: {addr}"
+            )),
         }
     }
     out
@@ -91,14 +93,20 @@ async fn listen(cfg: &Config) -> Result<Vec<TcpListener>, StartError> {
         });
         match bound {
             Ok(l) => listeners.push(l),
-            Err(e) if optional => log::verbose(&format!("Skipping optional bind address {addr}: {e}")),
+            Err(e) if optional => {
+                log::verbose(&format!("Skipping optional bind address {addr}: {e}"))
+            }
             Err(e) => {
-                return Err(StartError(format!("Could not create server TCP listening socket {addr}: {e}")));
+                return Err(StartError(format!(
+                    "Could not create server TCP listening socket {addr}: {e}"
+                )));
             }
         }
     }
     if listeners.is_empty() {
-        return Err(StartError("Failed listening on any of the bind addresses".into()));
+        return Err(StartError(
+            "Failed listening on any of the bind addresses".into(),
+        ));
     }
     Ok(listeners)
 }
@@ -120,11 +128,18 @@ fn set_v6only(s: &tokio::net::TcpSocket) {
 
 async fn serve(config: Config) -> Result<i32, StartError> {
     let listeners = listen(&config).await?;
-    let port = listeners.first().and_then(|l| l.local_addr().ok()).map_or(config.port, |a| a.port());
+    let port = listeners
+        .first()
+        .and_then(|l| l.local_addr().ok())
+        .map_or(config.port, |a| a.port());
     let mut state = State::new(config);
     state.port = port;
     state.prop.enabled = false;
-    let shared = Rc::new(Shared { state: RefCell::new(state), shutdown: Notify::new(), unpause: Notify::new() });
+    let shared = Rc::new(Shared {
+        state: RefCell::new(state),
+        shutdown: Notify::new(),
+        unpause: Notify::new(),
+    });
     log::notice("Server initialized");
     for l in listeners {
         tokio::task::spawn_local(conn::accept_loop(shared.clone(), l));

@@ -10,8 +10,12 @@ fn hex(c: u8) -> Option<u8> {
 }
 
 /// Returns `None` on unbalanced quotes or a closing quote not followed by a
-/// space.
+/// space. A NUL byte ends the line, as it ends a C string.
 pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
+    let line = match line.iter().position(|&b| b == 0) {
+        Some(nul) => &line[..nul],
+        None => line,
+    };
     let mut out = Vec::new();
     let mut i = 0;
     let n = line.len();
@@ -99,7 +103,15 @@ mod tests {
     #[test]
     fn quoting() {
         let a = split_args(br#"set "a\x41\n" 'it\'s' plain"#).unwrap();
-        assert_eq!(a, vec![b"set".to_vec(), b"aA\n".to_vec(), b"it's".to_vec(), b"plain".to_vec()]);
+        assert_eq!(
+            a,
+            vec![
+                b"set".to_vec(),
+                b"aA\n".to_vec(),
+                b"it's".to_vec(),
+                b"plain".to_vec()
+            ]
+        );
         assert!(split_args(b"\"open").is_none());
         assert!(split_args(b"\"a\"b").is_none());
         assert_eq!(split_args(b"   ").unwrap().len(), 0);
