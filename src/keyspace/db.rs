@@ -327,26 +327,6 @@ impl Db {
         }
     }
 
-    /// Marks dirty the watchers of every watched key present in this
-    /// database (or, with `only_existing` false, of every watched key).
-    /// Called before the database is emptied (FLUSHDB, FLUSHALL).
-    pub fn touch_all_watched(&mut self, only_existing: bool) {
-        self.touch_watched_where(|_, here| !only_existing || here);
-    }
-
-    /// Marks dirty the watchers of every watched key for which `pred`,
-    /// given the key and whether it is in this database, is true.
-    pub fn touch_watched_where(&mut self, mut pred: impl FnMut(&[u8], bool) -> bool) {
-        if self.watched.is_empty() {
-            return;
-        }
-        for (k, ids) in &self.watched {
-            if pred(k, self.dict.contains(k)) {
-                self.touched_watchers.extend_from_slice(ids);
-            }
-        }
-    }
-
     /// Empties the database, returning the old contents for freeing.
     pub fn flush(&mut self) -> (Dict<Entry>, Dict<ExpireEntry>) {
         self.expire_cursor = 0;

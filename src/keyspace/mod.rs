@@ -52,26 +52,19 @@ impl Keyspace {
             .unwrap_or_else(|| db::lru_clock(start))
     }
 
-    /// Exchanges the contents of databases `a` and `b` (SWAPDB). Clients
-    /// watching a key in either database are touched when the key exists
-    /// there before or after the swap.
+    /// Exchanges the contents of databases `a` and `b` (SWAPDB); watched
+    /// keys stay with their database number.
     pub fn swap(&mut self, a: usize, b: usize) {
         if a == b {
             return;
         }
         let (lo, hi) = (a.min(b), a.max(b));
         let (left, right) = self.dbs.split_at_mut(hi);
-        let (x, y) = (&mut left[lo], &mut right[0]);
-        let other = &y.dict;
-        x.touch_watched_where(|k, here| here || other.contains(k));
-        let other = &x.dict;
-        y.touch_watched_where(|k, here| here || other.contains(k));
-        Db::swap_contents(x, y);
+        Db::swap_contents(&mut left[lo], &mut right[0]);
     }
 
-    /// Empties database `i` (every database when `None`), touching the
-    /// watchers of keys that existed; `lazy` frees the contents in the
-    /// background. Returns the number of keys removed.
+    /// Empties database `i` (every database when `None`); `lazy` frees the
+    /// contents in the background. Returns the number of keys removed.
     pub fn flush(&mut self, which: Option<usize>, lazy: bool) -> u64 {
         let range = match which {
             Some(i) => i..i + 1,
@@ -80,7 +73,6 @@ impl Keyspace {
         let mut removed = 0;
         for i in range {
             let db = &mut self.dbs[i];
-            db.touch_all_watched(true);
             removed += db.len() as u64;
             let (d, e) = db.flush();
             if lazy {
