@@ -289,4 +289,12 @@ fn active_expiry_emits_each_deletion_alone() {
         vec![vec!["DEL", "a"], vec!["DEL", "b"], vec!["DEL", "c"]]
     );
     assert_eq!(h.st.stats.expired_keys, 3);
+    // With lazyfree-lazy-expire the deletions are UNLINKs.
+    h.st.config.lazyfree_lazy_expire = true;
+    h.run(&["SET", "d", "1", "PX", "100"]);
+    h.advance_ms(200);
+    strata::server::cron::expire_tick(&mut h.st);
+    assert_eq!(h.st.prop.take(), resp(&["UNLINK", "d"]).into_bytes());
+    h.run(&["SET", "e", "1"]);
+    assert_eq!(h.prop(&["EXPIRE", "e", "-1"]), resp(&["UNLINK", "e"]));
 }

@@ -100,7 +100,7 @@ pub(crate) fn lookup_read(ctx: &mut Ctx, key: &[u8], touch: bool, notify_miss: b
 /// for these, run on their own (not inside EXEC), each deletion is emitted
 /// as a command of its own rather than wrapped in MULTI/EXEC, as Redis does
 /// (like active expiry). Other commands' ops are left to `call`.
-pub(crate) fn emit_deletions_alone(st: &mut crate::state::State, cmd: &Command) {
+pub(crate) fn emit_deletions_alone(st: &mut State, cmd: &Command) {
     if st.call_depth == 0 && matches!(cmd.name, "scan" | "randomkey") {
         for op in std::mem::take(&mut st.pending_ops) {
             st.prop.emit(std::slice::from_ref(&op));

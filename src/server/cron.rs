@@ -114,10 +114,15 @@ pub fn active_expire_cycle(st: &mut State, budget: Duration) -> ExpireCycle {
 }
 
 /// Sends on the deletions made so far: `expired` events and one DEL per
-/// key, each a command of its own rather than one transaction.
+/// key (UNLINK with `lazyfree-lazy-expire`), each a command of its own
+/// rather than one transaction.
 fn hand_on_deletions(st: &mut State) {
     collect_side_effects(st);
-    for op in std::mem::take(&mut st.pending_ops) {
+    let unlink = st.config.lazyfree_lazy_expire;
+    for mut op in std::mem::take(&mut st.pending_ops) {
+        if unlink && op.args.first().is_some_and(|a| a == b"DEL") {
+            op.args[0] = b"UNLINK".to_vec();
+        }
         st.prop.emit(std::slice::from_ref(&op));
     }
 }
