@@ -1,7 +1,8 @@
 //! The keyspace: numbered databases of keys, their values and expiry times,
 //! and the background freeing of what they no longer hold.
 //!
-//! Pure data: no I/O, no sockets, no clock of its own (callers pass `now`).
+//! Pure data: no I/O, no sockets, no clock of its own (callers pass `now`);
+//! the one thread, lazy free's, only drops what it is handed.
 //! Invariants: a key has an entry in a database's `expires` only if it is in
 //! its `dict`; data handed to `lazyfree` is reachable from no database.
 
