@@ -5,7 +5,7 @@
 //! kept as sent), and an expiry in the past as the `DEL` it amounts to.
 
 use super::flags::*;
-use super::keys::{lookup_read, settings};
+use super::keys::lookup_read;
 use super::notify;
 use super::table::Command;
 use super::{arg_i64, Ctx};
@@ -133,7 +133,7 @@ fn expire_generic(ctx: &mut Ctx, args: &[&[u8]], base: i64, seconds: bool) {
     if when <= now && !ctx.st.loading {
         // Already expired: the key is deleted, and that is what replicas
         // and the AOF get.
-        let lazy = settings::lazy_expire(&ctx.st.config);
+        let lazy = ctx.st.config.lazyfree_lazy_expire;
         if let Some(e) = ctx.db().remove(key) {
             if lazy {
                 ctx.st.keyspace.lazyfree.free_entry(e);

@@ -7,10 +7,11 @@ use super::flags::*;
 use super::notify;
 use super::table::Command;
 use super::{arg_i64, Ctx, NOT_INT};
-use crate::config::Config;
+use crate::config::{Config, MaxmemoryPolicy};
 use crate::keyspace::db::idle_ms;
-use crate::keyspace::{CBytes, Entry, Value};
-use crate::util::{eq_ic, glob_match, itoa, parse_i64};
+use crate::keyspace::{CBytes, Entry};
+use crate::state::State;
+use crate::util::{eq_ic, itoa, parse_i64, GlobPattern};
 
 pub const COMMANDS: &[Command] = &[
     Command::new("del", -2, WRITE, del).keys(1, -1, 1),
@@ -45,43 +46,30 @@ const NO_SUCH_KEY: &str = "ERR no such key";
 const SAME_OBJECT: &str = "ERR source and destination objects are the same";
 const DB_RANGE: &str = "ERR DB index is out of range";
 const INT_RANGE: &str = "ERR value is out of range, value must between -2147483648 and 2147483647";
-/// Integers below this are shared objects in Redis (OBJECT REFCOUNT).
-const SHARED_INTEGERS: i64 = 10_000;
 /// The reference count Redis reports for a shared object.
 const SHARED_REFCOUNT: i64 = i32::MAX as i64;
 
-/// Settings the key commands follow that the configuration does not carry
-/// yet: each gives Redis's default until it does.
-pub(crate) mod settings {
-    use super::Config;
+/// A `maxmemory-policy` of the LFU family is set: OBJECT FREQ works,
+/// OBJECT IDLETIME does not.
+fn lfu_policy(c: &Config) -> bool {
+    matches!(
+        c.maxmemory_policy,
+        MaxmemoryPolicy::AllkeysLfu | MaxmemoryPolicy::VolatileLfu
+    )
+}
 
-    /// `lazyfree-lazy-user-del`: DEL frees like UNLINK.
-    pub fn lazy_user_del(_: &Config) -> bool {
-        false
-    }
-
-    /// `lazyfree-lazy-user-flush`: FLUSHALL/FLUSHDB without an option are
-    /// ASYNC.
-    pub fn lazy_user_flush(_: &Config) -> bool {
-        false
-    }
-
-    /// `lazyfree-lazy-expire`: keys deleted by an expiry in the past are
-    /// freed lazily and propagated as UNLINK.
-    pub fn lazy_expire(_: &Config) -> bool {
-        false
-    }
-
-    /// `lazyfree-lazy-server-del`: values replaced by RENAME or COPY
-    /// REPLACE are freed lazily.
-    pub fn lazy_server_del(_: &Config) -> bool {
-        false
-    }
-
-    /// A `maxmemory-policy` of the LFU family is set.
-    pub fn lfu_policy(_: &Config) -> bool {
-        false
-    }
+/// Whether small integers are shared objects: not when a memory limit is
+/// enforced by an LRU or LFU policy, which needs each value's own access
+/// data.
+fn shared_integers(c: &Config) -> bool {
+    c.maxmemory == 0
+        || matches!(
+            c.maxmemory_policy,
+            MaxmemoryPolicy::VolatileRandom
+                | MaxmemoryPolicy::AllkeysRandom
+                | MaxmemoryPolicy::VolatileTtl
+                | MaxmemoryPolicy::NoEviction
+        )
 }
 
 /// A read lookup of `key` in the current database, as Redis counts one: an
@@ -105,6 +93,19 @@ pub(crate) fn lookup_read(ctx: &mut Ctx, key: &[u8], touch: bool, notify_miss: b
         }
     }
     found
+}
+
+/// Commands that may delete keys of their own choosing (expired keys they
+/// come across) and change nothing else. Called at the end of every call:
+/// for these, run on their own (not inside EXEC), each deletion is emitted
+/// as a command of its own rather than wrapped in MULTI/EXEC, as Redis does
+/// (like active expiry). Other commands' ops are left to `call`.
+pub(crate) fn emit_deletions_alone(st: &mut State, cmd: &Command) {
+    if st.call_depth == 0 && matches!(cmd.name, "scan" | "randomkey") {
+        for op in std::mem::take(&mut st.pending_ops) {
+            st.prop.emit(std::slice::from_ref(&op));
+        }
+    }
 }
 
 /// Records a change to `key` in database `db` (any database): watchers are
@@ -169,7 +170,7 @@ fn free(ctx: &mut Ctx, e: Entry, lazy: bool) {
 }
 
 fn del(ctx: &mut Ctx, args: &[&[u8]]) {
-    let lazy = settings::lazy_user_del(&ctx.st.config);
+    let lazy = ctx.st.config.lazyfree_lazy_user_del;
     del_generic(ctx, args, lazy);
 }
 
@@ -236,7 +237,7 @@ fn renamenx(ctx: &mut Ctx, args: &[&[u8]]) {
 fn rename_generic(ctx: &mut Ctx, args: &[&[u8]], nx: bool) {
     let (src, dst) = (args[1], args[2]);
     let now = ctx.now;
-    let lazy = settings::lazy_server_del(&ctx.st.config);
+    let lazy = ctx.st.config.lazyfree_lazy_server_del;
     if !ctx.db().lookup_write(src, now) {
         return ctx.err(NO_SUCH_KEY);
     }
@@ -284,15 +285,15 @@ fn relocate(ctx: &mut Ctx, from: (usize, &[u8]), to: (usize, &[u8]), events: (&s
 }
 
 fn keys(ctx: &mut Ctx, args: &[&[u8]]) {
-    let pat = args[1];
-    let all = pat == b"*";
+    let all = args[1] == b"*";
+    let glob = GlobPattern::new(args[1], false);
     let now = ctx.now;
     let db = &ctx.st.keyspace.dbs[ctx.db];
     let out = &mut *ctx.out;
     let d = out.begin_deferred(b'*');
     let mut n = 0;
     for e in db.dict.iter() {
-        if (all || glob_match(pat, &e.key, false)) && !db.is_expired(&e.key, now) {
+        if (all || glob.matches(&e.key)) && !db.is_expired(&e.key, now) {
             out.bulk(&e.key);
             n += 1;
         }
@@ -332,7 +333,7 @@ fn scan(ctx: &mut Ctx, args: &[&[u8]]) {
         return ctx.err("ERR invalid cursor");
     };
     let mut count: i64 = 10;
-    let mut pattern: Option<&[u8]> = None;
+    let mut pattern: Option<GlobPattern> = None;
     let mut type_name: Option<&[u8]> = None;
     let mut i = 2;
     while i < args.len() {
@@ -347,11 +348,7 @@ fn scan(ctx: &mut Ctx, args: &[&[u8]]) {
             }
             count = c;
         } else if eq_ic(opt, b"match") && more >= 1 {
-            pattern = if args[i + 1] == b"*" {
-                None
-            } else {
-                Some(args[i + 1])
-            };
+            pattern = (args[i + 1] != b"*").then(|| GlobPattern::new(args[i + 1], false));
         } else if eq_ic(opt, b"type") && more >= 1 {
             type_name = Some(args[i + 1]);
         } else {
@@ -379,8 +376,8 @@ fn scan(ctx: &mut Ctx, args: &[&[u8]]) {
     let now = ctx.now;
     let mut keys = Vec::with_capacity(found.len());
     for k in found {
-        if let Some(p) = pattern {
-            if !glob_match(p, &k, false) {
+        if let Some(p) = &pattern {
+            if !p.matches(&k) {
                 continue;
             }
         }
@@ -430,7 +427,7 @@ fn dbsize(ctx: &mut Ctx, _: &[&[u8]]) {
 /// The ASYNC/SYNC option of FLUSHALL and FLUSHDB: whether to free lazily.
 fn flush_mode(ctx: &mut Ctx, args: &[&[u8]]) -> Option<bool> {
     match args {
-        [_] => Some(settings::lazy_user_flush(&ctx.st.config)),
+        [_] => Some(ctx.st.config.lazyfree_lazy_user_flush),
         [_, a] if eq_ic(a, b"sync") => Some(false),
         [_, a] if eq_ic(a, b"async") => Some(true),
         _ => {
@@ -440,10 +437,52 @@ fn flush_mode(ctx: &mut Ctx, args: &[&[u8]]) -> Option<bool> {
     }
 }
 
+/// Before the contents of database `db` are dropped (FLUSH*) or replaced by
+/// those of database `with` (SWAPDB), flags the clients whose WATCHed keys
+/// in `db` this changes: a key that exists in either. A watch taken on an
+/// already expired key is not broken by that key going away, nor by its
+/// replacement with another expired one; a missing key replaced by an
+/// expired one counts as expired from then on.
+fn touch_watched_replaced(st: &mut State, db: usize, with: Option<usize>, now: i64) {
+    let dbs = &st.keyspace.dbs;
+    for (key, ids) in &dbs[db].watched {
+        let here = dbs[db].dict.contains(key);
+        let there = with.is_some_and(|w| dbs[w].dict.contains(key));
+        if !here && !there {
+            continue;
+        }
+        let there_expired = there && with.is_some_and(|w| dbs[w].is_expired(key, now));
+        for &id in ids {
+            let Some(c) = st.clients.get_mut(id) else {
+                continue;
+            };
+            let Some(w) = c.watched.iter_mut().find(|w| w.db == db && w.key == *key) else {
+                continue;
+            };
+            if w.expired_then {
+                if !there {
+                    // The expired key is deleted: no logical change.
+                    w.expired_then = false;
+                    continue;
+                }
+                if there_expired {
+                    continue;
+                }
+            } else if !here && there_expired {
+                w.expired_then = true;
+                continue;
+            }
+            c.dirty_cas = true;
+        }
+    }
+}
+
 fn flushdb(ctx: &mut Ctx, args: &[&[u8]]) {
     let Some(lazy) = flush_mode(ctx, args) else {
         return;
     };
+    let now = ctx.now;
+    touch_watched_replaced(ctx.st, ctx.db, None, now);
     let removed = ctx.st.keyspace.flush(Some(ctx.db), lazy);
     ctx.dirty += removed;
     force_propagation(ctx);
@@ -454,6 +493,10 @@ fn flushall(ctx: &mut Ctx, args: &[&[u8]]) {
     let Some(lazy) = flush_mode(ctx, args) else {
         return;
     };
+    let now = ctx.now;
+    for db in 0..ctx.st.keyspace.dbs.len() {
+        touch_watched_replaced(ctx.st, db, None, now);
+    }
     let removed = ctx.st.keyspace.flush(None, lazy);
     ctx.dirty += removed + 1;
     ctx.out.ok();
@@ -478,7 +521,12 @@ fn swapdb(ctx: &mut Ctx, args: &[&[u8]]) {
     if a < 0 || a >= n || b < 0 || b >= n {
         return ctx.err(DB_RANGE);
     }
-    ctx.st.keyspace.swap(a as usize, b as usize);
+    let (a, b, now) = (a as usize, b as usize, ctx.now);
+    if a != b {
+        touch_watched_replaced(ctx.st, a, Some(b), now);
+        touch_watched_replaced(ctx.st, b, Some(a), now);
+        ctx.st.keyspace.swap(a, b);
+    }
     ctx.dirty += 1;
     ctx.out.ok();
 }
@@ -535,7 +583,7 @@ fn copy(ctx: &mut Ctx, args: &[&[u8]]) {
         }
     };
     let now = ctx.now;
-    let lazy = settings::lazy_server_del(&ctx.st.config);
+    let lazy = ctx.st.config.lazyfree_lazy_server_del;
     if ctx.st.keyspace.dbs[dst].lookup_write(dst_key, now) {
         if !replace {
             return ctx.out.int(0);
@@ -580,12 +628,9 @@ fn object_refcount(ctx: &mut Ctx, args: &[&[u8]]) {
     if !object_lookup(ctx, args[2]) {
         return;
     }
+    let shared = shared_integers(&ctx.st.config);
     let n = match ctx.db().peek(args[2]) {
-        Some(Entry {
-            value: Value::Int(v),
-            unshared: false,
-            ..
-        }) if (0..SHARED_INTEGERS).contains(v) => SHARED_REFCOUNT,
+        Some(e) if shared && e.shared_int().is_some() => SHARED_REFCOUNT,
         _ => 1,
     };
     ctx.out.int(n);
@@ -595,11 +640,20 @@ fn object_idletime(ctx: &mut Ctx, args: &[&[u8]]) {
     if !object_lookup(ctx, args[2]) {
         return;
     }
-    if settings::lfu_policy(&ctx.st.config) {
+    if lfu_policy(&ctx.st.config) {
         return ctx.err("ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.");
     }
-    let now = ctx.now;
-    let idle = ctx.db().peek(args[2]).map_or(0, |e| idle_ms(e.lru, now));
+    let (now, start) = (ctx.now, ctx.st.start_ms);
+    let shared = shared_integers(&ctx.st.config);
+    let ks = &ctx.st.keyspace;
+    let idle = ks.dbs[ctx.db].peek(args[2]).map_or(0, |e| {
+        let clock = if shared {
+            ks.access_clock(e, now, start)
+        } else {
+            e.lru
+        };
+        idle_ms(clock, now)
+    });
     ctx.out.int(idle / 1000);
 }
 
@@ -607,7 +661,7 @@ fn object_freq(ctx: &mut Ctx, args: &[&[u8]]) {
     if !object_lookup(ctx, args[2]) {
         return;
     }
-    if !settings::lfu_policy(&ctx.st.config) {
+    if !lfu_policy(&ctx.st.config) {
         return ctx.err("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.");
     }
     // Access frequency is not tracked yet: report the counter a new key

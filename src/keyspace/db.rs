@@ -30,7 +30,41 @@ impl Entry {
             unshared: false,
         }
     }
+
+    /// The integer, when the value is one of the shared integer objects
+    /// (0 to `SHARED_INTEGERS` - 1, not a private copy).
+    #[inline]
+    pub fn shared_int(&self) -> Option<usize> {
+        match self.value {
+            Value::Int(v) if !self.unshared && (0..SHARED_INTEGERS).contains(&v) => {
+                Some(v as usize)
+            }
+            _ => None,
+        }
+    }
 }
+
+/// Integers below this are, in Redis, one shared object each whichever keys
+/// hold them: OBJECT REFCOUNT reports them as shared, and OBJECT IDLETIME
+/// reports the last access to any key holding the same integer.
+pub const SHARED_INTEGERS: i64 = 10_000;
+
+/// Records an access to `e` at `now`: its own clock, and the shared
+/// integer's when it holds one.
+#[inline]
+fn record_access(e: &mut Entry, shared_lru: &mut Option<Box<[u32]>>, now: i64) {
+    let clock = lru_clock(now);
+    e.lru = clock;
+    if let Some(v) = e.shared_int() {
+        shared_lru
+            .get_or_insert_with(|| vec![NEVER; SHARED_INTEGERS as usize].into_boxed_slice())[v] =
+            clock;
+    }
+}
+
+/// `Db::shared_lru` value of an integer no key of the database was accessed
+/// holding (outside the 24-bit clock's range).
+const NEVER: u32 = u32::MAX;
 
 impl Keyed for Entry {
     #[inline]
@@ -68,6 +102,9 @@ pub struct Db {
     pub avg_ttl: i64,
     /// Lazy expiry switched off (while loading, on replicas later).
     pub no_lazy_expire: bool,
+    /// Per shared integer, the clock of the last access to a key of this
+    /// database holding it (allocated on first such access).
+    pub shared_lru: Option<Box<[u32]>>,
 }
 
 /// Mask of the 24-bit seconds clock kept in `Entry::lru`.
@@ -114,6 +151,7 @@ impl Db {
             expire_cursor: 0,
             avg_ttl: 0,
             no_lazy_expire: false,
+            shared_lru: None,
         }
     }
 
@@ -162,7 +200,7 @@ impl Db {
             return None;
         }
         let e = self.dict.get_mut(key)?;
-        e.lru = lru_clock(now);
+        record_access(e, &mut self.shared_lru, now);
         Some(e)
     }
 
@@ -173,7 +211,7 @@ impl Db {
             return None;
         }
         let e = self.dict.get_mut(key)?;
-        e.lru = lru_clock(now);
+        record_access(e, &mut self.shared_lru, now);
         e.unshared = false;
         Some(e)
     }
@@ -187,7 +225,7 @@ impl Db {
         }
         match self.dict.get_mut(key) {
             Some(e) => {
-                e.lru = lru_clock(now);
+                record_access(e, &mut self.shared_lru, now);
                 true
             }
             None => false,
@@ -197,6 +235,13 @@ impl Db {
     /// Looks a key up without touching its access time or expiring it.
     pub fn peek(&self, key: &[u8]) -> Option<&Entry> {
         self.dict.get(key)
+    }
+
+    /// The clock of the last access to a key of this database holding the
+    /// shared integer `v`, if any.
+    pub fn shared_int_lru(&self, v: usize) -> Option<u32> {
+        let clock = *self.shared_lru.as_ref()?.get(v)?;
+        (clock != NEVER).then_some(clock)
     }
 
     pub fn exists(&mut self, key: &[u8], now: i64) -> bool {
@@ -279,26 +324,6 @@ impl Db {
         }
         if let Some(ids) = self.watched.get(key) {
             self.touched_watchers.extend_from_slice(ids);
-        }
-    }
-
-    /// Marks dirty the watchers of every watched key present in this
-    /// database (or, with `only_existing` false, of every watched key).
-    /// Called before the database is emptied (FLUSHDB, FLUSHALL).
-    pub fn touch_all_watched(&mut self, only_existing: bool) {
-        self.touch_watched_where(|_, here| !only_existing || here);
-    }
-
-    /// Marks dirty the watchers of every watched key for which `pred`,
-    /// given the key and whether it is in this database, is true.
-    pub fn touch_watched_where(&mut self, mut pred: impl FnMut(&[u8], bool) -> bool) {
-        if self.watched.is_empty() {
-            return;
-        }
-        for (k, ids) in &self.watched {
-            if pred(k, self.dict.contains(k)) {
-                self.touched_watchers.extend_from_slice(ids);
-            }
         }
     }
 

@@ -1,7 +1,8 @@
 //! The keyspace: numbered databases of keys, their values and expiry times,
 //! and the background freeing of what they no longer hold.
 //!
-//! Pure data: no I/O, no sockets, no clock of its own (callers pass `now`).
+//! Pure data: no I/O, no sockets, no clock of its own (callers pass `now`);
+//! the one thread, lazy free's, only drops what it is handed.
 //! Invariants: a key has an entry in a database's `expires` only if it is in
 //! its `dict`; data handed to `lazyfree` is reachable from no database.
 
@@ -38,26 +39,33 @@ impl Keyspace {
         self.dbs.iter().map(|d| d.len()).sum()
     }
 
-    /// Exchanges the contents of databases `a` and `b` (SWAPDB). Clients
-    /// watching a key in either database are touched when the key exists
-    /// there before or after the swap.
+    /// The access clock OBJECT IDLETIME goes by for entry `e`: for a shared
+    /// integer, the latest access to any key holding it (`start` when there
+    /// was none since the server started), else the entry's own.
+    pub fn access_clock(&self, e: &Entry, now: i64, start: i64) -> u32 {
+        let Some(v) = e.shared_int() else {
+            return e.lru;
+        };
+        self.dbs
+            .iter()
+            .filter_map(|d| d.shared_int_lru(v))
+            .min_by_key(|&lru| db::idle_ms(lru, now))
+            .unwrap_or_else(|| db::lru_clock(start))
+    }
+
+    /// Exchanges the contents of databases `a` and `b` (SWAPDB); watched
+    /// keys stay with their database number.
     pub fn swap(&mut self, a: usize, b: usize) {
         if a == b {
             return;
         }
         let (lo, hi) = (a.min(b), a.max(b));
         let (left, right) = self.dbs.split_at_mut(hi);
-        let (x, y) = (&mut left[lo], &mut right[0]);
-        let other = &y.dict;
-        x.touch_watched_where(|k, here| here || other.contains(k));
-        let other = &x.dict;
-        y.touch_watched_where(|k, here| here || other.contains(k));
-        Db::swap_contents(x, y);
+        Db::swap_contents(&mut left[lo], &mut right[0]);
     }
 
-    /// Empties database `i` (every database when `None`), touching the
-    /// watchers of keys that existed; `lazy` frees the contents in the
-    /// background. Returns the number of keys removed.
+    /// Empties database `i` (every database when `None`); `lazy` frees the
+    /// contents in the background. Returns the number of keys removed.
     pub fn flush(&mut self, which: Option<usize>, lazy: bool) -> u64 {
         let range = match which {
             Some(i) => i..i + 1,
@@ -66,7 +74,6 @@ impl Keyspace {
         let mut removed = 0;
         for i in range {
             let db = &mut self.dbs[i];
-            db.touch_all_watched(true);
             removed += db.len() as u64;
             let (d, e) = db.flush();
             if lazy {

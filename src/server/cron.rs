@@ -21,6 +21,8 @@ const EXPIRE_TIME_PERCENT: u64 = 25;
 /// million keys expiring at once a tick still does bounded work (at the
 /// default hz that is over 600k keys a second).
 pub const EXPIRE_MAX_SAMPLED_PER_CYCLE: usize = 1 << 16;
+/// Expiry steps between handing deletions on (see `hand_on_deletions`).
+const HAND_ON_STEPS: usize = 16;
 /// Time spent rehashing per period, per database dict.
 const REHASH_BUDGET: Duration = Duration::from_micros(1000);
 
@@ -58,31 +60,24 @@ pub struct ExpireCycle {
 }
 
 /// The active-expiry part of one tick of the periodic task: an expiry
-/// cycle with a quarter of the tick as budget (when active expiry is on),
-/// then the deleted keys' DELs and notifications are sent on.
+/// cycle with a quarter of the tick as budget, when active expiry is on.
 pub fn expire_tick(st: &mut State) -> ExpireCycle {
-    let mut cycle = ExpireCycle::default();
-    if st.active_expire && !st.loading {
-        let hz = st.config.hz.clamp(1, 500) as u64;
-        cycle = active_expire_cycle(
-            st,
-            Duration::from_micros(1_000_000 * EXPIRE_TIME_PERCENT / 100 / hz),
-        );
+    if !st.active_expire || st.loading {
+        return ExpireCycle::default();
     }
-    collect_side_effects(st);
-    if !st.pending_ops.is_empty() {
-        let ops = std::mem::take(&mut st.pending_ops);
-        st.prop.emit(&ops);
-    }
-    cycle
+    let hz = st.config.hz.clamp(1, 500) as u64;
+    active_expire_cycle(
+        st,
+        Duration::from_micros(1_000_000 * EXPIRE_TIME_PERCENT / 100 / hz),
+    )
 }
 
 /// Deletes expired keys that nobody looks up: each database in turn (from
 /// where the last cycle stopped) is sampled in steps, and a database is
 /// stepped again while more than `EXPIRE_STALE_PERCENT` of a step's sample
 /// had expired. The cycle ends after `budget` or `EXPIRE_MAX_SAMPLED_PER_CYCLE`
-/// keys, whichever comes first. Deleted keys are left in each database's
-/// `expired` list for `collect_side_effects`.
+/// keys, whichever comes first. The deletions' DELs and `expired` events
+/// are sent on as the cycle goes, so the budget covers them too.
 pub fn active_expire_cycle(st: &mut State, budget: Duration) -> ExpireCycle {
     let start = Instant::now();
     let now = st.now_ms();
@@ -91,12 +86,14 @@ pub fn active_expire_cycle(st: &mut State, budget: Duration) -> ExpireCycle {
     'dbs: for _ in 0..ndb {
         let i = st.keyspace.expire_next_db % ndb;
         st.keyspace.expire_next_db = (i + 1) % ndb;
-        let db = &mut st.keyspace.dbs[i];
         loop {
-            let step = db.active_expire_step(now, EXPIRE_SAMPLES);
+            let step = st.keyspace.dbs[i].active_expire_step(now, EXPIRE_SAMPLES);
             cycle.steps += 1;
             cycle.sampled += step.sampled;
             cycle.expired += step.expired;
+            if cycle.steps % HAND_ON_STEPS == 0 {
+                hand_on_deletions(st);
+            }
             if cycle.sampled + EXPIRE_SAMPLES > EXPIRE_MAX_SAMPLED_PER_CYCLE
                 || start.elapsed() > budget
             {
@@ -108,11 +105,26 @@ pub fn active_expire_cycle(st: &mut State, budget: Duration) -> ExpireCycle {
             }
         }
     }
+    hand_on_deletions(st);
     if cycle.sampled > 0 {
         let perc = cycle.expired as f64 / cycle.sampled as f64;
         st.stats.expired_stale_perc = perc * 0.05 + st.stats.expired_stale_perc * 0.95;
     }
     cycle
+}
+
+/// Sends on the deletions made so far: `expired` events and one DEL per
+/// key (UNLINK with `lazyfree-lazy-expire`), each a command of its own
+/// rather than one transaction.
+fn hand_on_deletions(st: &mut State) {
+    collect_side_effects(st);
+    let unlink = st.config.lazyfree_lazy_expire;
+    for mut op in std::mem::take(&mut st.pending_ops) {
+        if unlink && op.args.first().is_some_and(|a| a == b"DEL") {
+            op.args[0] = b"UNLINK".to_vec();
+        }
+        st.prop.emit(std::slice::from_ref(&op));
+    }
 }
 
 fn rehash(st: &mut State) {
