@@ -154,39 +154,35 @@ fn bit_span(sb: i64, eb: i64) -> (usize, usize, u8, u8) {
 fn bitcount(ctx: &mut Ctx, args: &[&[u8]]) {
     let (v, out) = read(ctx, args[1]);
     let Some(v) = v else { return out.int(0) };
-    let Some(s) = str_of(v) else {
-        return out.error(WRONGTYPE);
+    let Some(s) = str_of(v) else { return out.error(WRONGTYPE) };
+    let count = |s: &[u8]| -> Result<u64, &'static str> {
+        if args.len() == 2 {
+            return Ok(popcount(s));
+        }
+        if args.len() > 5 || args.len() == 3 {
+            return Err(SYNTAX_ERR);
+        }
+        let start = parse_int(args[2])?;
+        let end = parse_int(args[3])?;
+        // An inverted negative range is empty, whatever the unit says.
+        if start < 0 && end < 0 && start > end {
+            return Ok(0);
+        }
+        let isbit = args.get(4).map_or(Ok(false), |u| parse_unit(u))?;
+        if !isbit {
+            return Ok(
+                clamp_range(start, end, s.len() as i64).map_or(0, |(a, b)| popcount(&s[a as usize..=b as usize]))
+            );
+        }
+        Ok(clamp_range(start, end, s.len() as i64 * 8).map_or(0, |(sb, eb)| {
+            let (a, b, first_out, last_out) = bit_span(sb, eb);
+            popcount(&s[a..=b]) - (s[a] & first_out).count_ones() as u64 - (s[b] & last_out).count_ones() as u64
+        }))
     };
-    let range = match args.len() {
-        2 => Ok(None),
-        4 | 5 => (|| {
-            let start = parse_int(args[2])?;
-            let end = parse_int(args[3])?;
-            let isbit = match args.get(4) {
-                Some(u) => parse_unit(u)?,
-                None => false,
-            };
-            Ok(Some((start, end, isbit)))
-        })(),
-        _ => Err(SYNTAX_ERR),
-    };
-    let n = match range {
-        Err(e) => return out.error(e),
-        Ok(None) => popcount(&s),
-        Ok(Some((start, end, _))) if start < 0 && end < 0 && start > end => 0,
-        Ok(Some((start, end, false))) => match clamp_range(start, end, s.len() as i64) {
-            Some((a, b)) => popcount(&s[a as usize..=b as usize]),
-            None => 0,
-        },
-        Ok(Some((start, end, true))) => match clamp_range(start, end, s.len() as i64 * 8) {
-            Some((sb, eb)) => {
-                let (a, b, first_out, last_out) = bit_span(sb, eb);
-                popcount(&s[a..=b]) - (s[a] & first_out).count_ones() as u64 - (s[b] & last_out).count_ones() as u64
-            }
-            None => 0,
-        },
-    };
-    out.int(n as i64);
+    match count(&s) {
+        Ok(n) => out.int(n as i64),
+        Err(e) => out.error(e),
+    }
 }
 
 /// First bit equal to `bit` within bits `sb..=eb` of `p`, or -1.
