@@ -10,8 +10,7 @@ use super::{Ctx, NOT_INT, SYNTAX_ERR, WRONGTYPE};
 use crate::keyspace::Value;
 use crate::protocol::ReplyBuf;
 use crate::util::bits::{
-    clamp_range, first_bit, get_bit, get_signed, get_unsigned, popcount, set_field, signed_add,
-    unsigned_add, Overflow,
+    clamp_range, first_bit, get_bit, get_signed, get_unsigned, popcount, set_field, signed_add, unsigned_add, Overflow,
 };
 use crate::util::{c_str, kw_eq, parse_i64};
 
@@ -83,9 +82,7 @@ fn grow_for_bits(ctx: &mut Ctx, key: &[u8], len: usize) -> Option<bool> {
 /// the reply buffer, borrowed apart.
 fn raw_and_out<'c>(ctx: &'c mut Ctx, key: &[u8]) -> (Option<&'c mut Vec<u8>>, &'c mut ReplyBuf) {
     let now = ctx.now;
-    let v = ctx.st.keyspace.dbs[ctx.db]
-        .get_mut(key, now)
-        .and_then(|e| e.value.make_raw());
+    let v = ctx.st.keyspace.dbs[ctx.db].get_mut(key, now).and_then(|e| e.value.make_raw());
     (v, &mut *ctx.out)
 }
 
@@ -157,52 +154,42 @@ fn bit_span(sb: i64, eb: i64) -> (usize, usize, u8, u8) {
 fn bitcount(ctx: &mut Ctx, args: &[&[u8]]) {
     let (v, out) = read(ctx, args[1]);
     let Some(v) = v else { return out.int(0) };
-    let Some(s) = str_of(v) else {
-        return out.error(WRONGTYPE);
+    let Some(s) = str_of(v) else { return out.error(WRONGTYPE) };
+    let count = |s: &[u8]| -> Result<u64, &'static str> {
+        if args.len() == 2 {
+            return Ok(popcount(s));
+        }
+        if args.len() > 5 || args.len() == 3 {
+            return Err(SYNTAX_ERR);
+        }
+        let start = parse_int(args[2])?;
+        let end = parse_int(args[3])?;
+        // An inverted negative range is empty, whatever the unit says.
+        if start < 0 && end < 0 && start > end {
+            return Ok(0);
+        }
+        let isbit = args.get(4).map_or(Ok(false), |u| parse_unit(u))?;
+        if !isbit {
+            return Ok(
+                clamp_range(start, end, s.len() as i64).map_or(0, |(a, b)| popcount(&s[a as usize..=b as usize]))
+            );
+        }
+        Ok(clamp_range(start, end, s.len() as i64 * 8).map_or(0, |(sb, eb)| {
+            let (a, b, first_out, last_out) = bit_span(sb, eb);
+            popcount(&s[a..=b]) - (s[a] & first_out).count_ones() as u64 - (s[b] & last_out).count_ones() as u64
+        }))
     };
-    let range = match args.len() {
-        2 => Ok(None),
-        4 | 5 => (|| {
-            let start = parse_int(args[2])?;
-            let end = parse_int(args[3])?;
-            let isbit = match args.get(4) {
-                Some(u) => parse_unit(u)?,
-                None => false,
-            };
-            Ok(Some((start, end, isbit)))
-        })(),
-        _ => Err(SYNTAX_ERR),
-    };
-    let n = match range {
-        Err(e) => return out.error(e),
-        Ok(None) => popcount(&s),
-        Ok(Some((start, end, _))) if start < 0 && end < 0 && start > end => 0,
-        Ok(Some((start, end, false))) => match clamp_range(start, end, s.len() as i64) {
-            Some((a, b)) => popcount(&s[a as usize..=b as usize]),
-            None => 0,
-        },
-        Ok(Some((start, end, true))) => match clamp_range(start, end, s.len() as i64 * 8) {
-            Some((sb, eb)) => {
-                let (a, b, first_out, last_out) = bit_span(sb, eb);
-                popcount(&s[a..=b])
-                    - (s[a] & first_out).count_ones() as u64
-                    - (s[b] & last_out).count_ones() as u64
-            }
-            None => 0,
-        },
-    };
-    out.int(n as i64);
+    match count(&s) {
+        Ok(n) => out.int(n as i64),
+        Err(e) => out.error(e),
+    }
 }
 
 /// First bit equal to `bit` within bits `sb..=eb` of `p`, or -1.
 fn first_bit_between(p: &[u8], sb: i64, eb: i64, bit: bool) -> i64 {
     let (a, b, first_out, last_out) = bit_span(sb, eb);
     let look = |i: usize, outside: u8| -> Option<i64> {
-        let byte = if bit {
-            p[i] & !outside
-        } else {
-            !p[i] & !outside
-        };
+        let byte = if bit { p[i] & !outside } else { !p[i] & !outside };
         (byte != 0).then(|| i as i64 * 8 + byte.leading_zeros() as i64)
     };
     if a == b {
@@ -302,19 +289,9 @@ fn bitop(ctx: &mut Ctx, args: &[&[u8]]) {
     }
     let now = ctx.now;
     let db = &ctx.st.keyspace.dbs[ctx.db];
-    let views: Vec<_> = srcs
-        .iter()
-        .map(|k| {
-            db.peek(k)
-                .filter(|_| !db.is_expired(k, now))
-                .and_then(|e| str_of(&e.value))
-        })
-        .collect();
-    let maxlen = views
-        .iter()
-        .map(|s| s.as_ref().map_or(0, |s| s.len()))
-        .max()
-        .unwrap_or(0);
+    let views: Vec<_> =
+        srcs.iter().map(|k| db.peek(k).filter(|_| !db.is_expired(k, now)).and_then(|e| str_of(&e.value))).collect();
+    let maxlen = views.iter().map(|s| s.as_ref().map_or(0, |s| s.len())).max().unwrap_or(0);
     let mut res = Vec::new();
     if maxlen > 0 {
         let Some(buf) = zeroed(maxlen) else {
@@ -392,20 +369,12 @@ fn read_field(p: &[u8], f: &Field) -> i64 {
 fn write_field(p: &mut [u8], f: &Field) -> (Option<i64>, bool) {
     let (old, overflowed, new) = if f.signed {
         let old = get_signed(p, f.offset, f.bits);
-        let (base, incr) = if f.op == FieldOp::Incr {
-            (old, f.value)
-        } else {
-            (f.value, 0)
-        };
+        let (base, incr) = if f.op == FieldOp::Incr { (old, f.value) } else { (f.value, 0) };
         let (o, n) = signed_add(base, incr, f.bits, f.overflow);
         (old, o, n)
     } else {
         let old = get_unsigned(p, f.offset, f.bits);
-        let (base, incr) = if f.op == FieldOp::Incr {
-            (old, f.value)
-        } else {
-            (f.value as u64, 0)
-        };
+        let (base, incr) = if f.op == FieldOp::Incr { (old, f.value) } else { (f.value as u64, 0) };
         let (o, n) = unsigned_add(base, incr, f.bits, f.overflow);
         (old as i64, o, n as i64)
     };
@@ -467,14 +436,7 @@ fn bitfield_generic(ctx: &mut Ctx, args: &[&[u8]], ro: bool) {
             };
             value = v;
         }
-        fields.push(Field {
-            op,
-            signed,
-            bits,
-            offset,
-            value,
-            overflow,
-        });
+        fields.push(Field { op, signed, bits, offset, value, overflow });
         j += if op == FieldOp::Get { 3 } else { 4 };
     }
 

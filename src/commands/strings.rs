@@ -417,11 +417,9 @@ fn getex(ctx: &mut Ctx, args: &[&[u8]]) {
             ]);
             ctx.changed(key, notify::GENERIC, "expire");
         }
-        None if o.persist => {
-            if ctx.db().persist(key) {
-                ctx.rewrite(vec![b"PERSIST".to_vec(), key.to_vec()]);
-                ctx.changed(key, notify::GENERIC, "persist");
-            }
+        None if o.persist && ctx.db().persist(key) => {
+            ctx.rewrite(vec![b"PERSIST".to_vec(), key.to_vec()]);
+            ctx.changed(key, notify::GENERIC, "persist");
         }
         None => {}
     }
@@ -457,7 +455,7 @@ fn mget(ctx: &mut Ctx, args: &[&[u8]]) {
 }
 
 fn mset_generic(ctx: &mut Ctx, args: &[&[u8]], nx: bool) {
-    if args.len() % 2 == 0 {
+    if args.len().is_multiple_of(2) {
         return ctx.arity_error();
     }
     let now = ctx.now;

@@ -53,6 +53,7 @@ pub fn ld_add(cur: Option<&[u8]>, incr: &[u8]) -> Result<Vec<u8>, LdError> {
     match rc {
         0 => {
             out.truncate(len.min(CAP));
+            out.shrink_to_fit();
             Ok(out)
         }
         2 => Err(LdError::NotFinite),
