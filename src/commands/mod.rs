@@ -371,6 +371,10 @@ pub fn call(
 /// Moves what the keyspace recorded during a call to where it belongs:
 /// expired keys become DEL ops, touched watched keys flag their clients.
 pub fn collect_side_effects(st: &mut State) {
+    let Some(first) = st.keyspace.dbs.first() else { return };
+    if !first.effects.replace(false) {
+        return;
+    }
     for i in 0..st.keyspace.dbs.len() {
         let db = &mut st.keyspace.dbs[i];
         if !db.expired.is_empty() {

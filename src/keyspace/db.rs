@@ -8,7 +8,9 @@
 
 use super::dict::{Dict, Keyed};
 use super::{CBytes, Value};
+use std::cell::Cell;
 use std::collections::HashMap;
+use std::rc::Rc;
 
 pub struct Entry {
     pub key: CBytes,
@@ -95,6 +97,10 @@ pub struct Db {
     pub watched: HashMap<Vec<u8>, Vec<u64>>,
     /// Clients whose watched key was touched, not yet flagged.
     pub touched_watchers: Vec<u64>,
+    /// Raised whenever `expired` or `touched_watchers` gains an entry; shared
+    /// by all databases of a keyspace so the call pipeline checks one flag
+    /// instead of every database after each command.
+    pub effects: Rc<Cell<bool>>,
     /// Active-expiry scan position in `expires`.
     pub expire_cursor: u64,
     /// Running estimate of the time to live of keys with an expiry, ms
@@ -148,6 +154,7 @@ impl Db {
             expired: Vec::new(),
             watched: HashMap::new(),
             touched_watchers: Vec::new(),
+            effects: Rc::new(Cell::new(false)),
             expire_cursor: 0,
             avg_ttl: 0,
             no_lazy_expire: false,
@@ -189,6 +196,7 @@ impl Db {
         }
         self.remove(key);
         self.expired.push(CBytes::new(key));
+        self.effects.set(true);
         self.touch(key);
         true
     }
@@ -324,6 +332,7 @@ impl Db {
         }
         if let Some(ids) = self.watched.get(key) {
             self.touched_watchers.extend_from_slice(ids);
+            self.effects.set(true);
         }
     }
 
@@ -392,6 +401,7 @@ impl Db {
             self.remove(&k);
             self.touch(&k);
             self.expired.push(k);
+            self.effects.set(true);
         }
         step
     }

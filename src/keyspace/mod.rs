@@ -28,8 +28,16 @@ pub struct Keyspace {
 
 impl Keyspace {
     pub fn new(databases: usize) -> Self {
+        let effects = std::rc::Rc::new(std::cell::Cell::new(false));
+        let dbs = (0..databases)
+            .map(|i| {
+                let mut db = Db::new(i);
+                db.effects = effects.clone();
+                db
+            })
+            .collect();
         Keyspace {
-            dbs: (0..databases).map(Db::new).collect(),
+            dbs,
             lazyfree: LazyFree::default(),
             expire_next_db: 0,
         }

@@ -449,11 +449,9 @@ impl Conn {
                 run_one(&mut st, self.cid, args, &mut out);
             }
             self.inbuf.advance(consumed);
-            let now = st.clock.now_ms();
             let Some(c) = st.clients.get_mut(self.cid) else {
                 break Outcome::Close(None);
             };
-            c.last_interaction_ms = now;
             if c.close_after_reply || c.kill {
                 break Outcome::Close(None);
             }
@@ -469,11 +467,15 @@ impl Conn {
             }
         };
         let (qbuf, free) = (self.inbuf.len(), self.inbuf.capacity() - self.inbuf.len());
+        // One clock read per batch: the idle time CLIENT LIST and `timeout`
+        // go by has no need of finer steps.
+        let now = commands::call_clock::now_ms(&st.clock);
         if let Some(c) = st.clients.get_mut(self.cid) {
             if !c.pending.is_empty() {
                 out.buf.extend_from_slice(&c.pending);
                 c.pending.clear();
             }
+            c.last_interaction_ms = now;
             c.qbuf = qbuf;
             c.qbuf_free = free;
         }
