@@ -193,7 +193,7 @@ impl Conn {
     async fn run(
         &mut self,
         stream: &mut TcpStream,
-        notify: &tokio::sync::Notify,
+        notify: &crate::wakeup::Wakeup,
     ) -> Option<String> {
         loop {
             let outcome = self.process_input();
@@ -312,7 +312,7 @@ impl Conn {
 
     /// Waits until the pause ends (or is lifted, or this client is killed:
     /// then true).
-    async fn wait_unpause(&mut self, notify: &tokio::sync::Notify) -> bool {
+    async fn wait_unpause(&mut self, notify: &crate::wakeup::Wakeup) -> bool {
         loop {
             let (until, now) = {
                 let st = self.shared.state.borrow();
@@ -342,7 +342,7 @@ impl Conn {
     /// Waits until the blocking command this client runs is answered (or
     /// this client is killed: then true). On the deadline the command's
     /// timeout reply is sent.
-    async fn wait_unblocked(&mut self, notify: &tokio::sync::Notify) -> bool {
+    async fn wait_unblocked(&mut self, notify: &crate::wakeup::Wakeup) -> bool {
         loop {
             let deadline = {
                 let mut st = self.shared.state.borrow_mut();
