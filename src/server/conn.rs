@@ -17,7 +17,7 @@ use crate::state::{Action, State};
 use bytes::{Buf, BytesMut};
 use std::net::SocketAddr;
 use std::time::Duration;
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 const READ_CHUNK: usize = 16 * 1024;
@@ -236,61 +236,56 @@ impl Conn {
                 }
                 Outcome::NeedInput => {}
             }
-            // Wait for input, or for output queued by other clients.
-            tokio::select! {
-                r = stream.readable() => {
-                    if let Err(e) = r {
-                        return Some(format!("read error: {e}"));
-                    }
-                    match self.read(stream) {
-                        Ok(true) => {}
-                        Ok(false) => return None,
-                        Err(reason) => return Some(reason),
+            // Wait for input, or for output queued by other clients. A read
+            // that leaves room in the buffer clears the socket's readiness,
+            // so the next wait goes straight to the poller.
+            self.reserve_for_read();
+            let got = tokio::select! {
+                r = stream.read_buf(&mut self.inbuf) => Some(r),
+                _ = notify.notified() => None,
+            };
+            match got {
+                None => {}
+                Some(Ok(0)) => return None,
+                Some(Ok(n)) => {
+                    if let Err(reason) = self.after_read(n) {
+                        return Some(reason);
                     }
                 }
-                _ = notify.notified() => {}
+                Some(Err(e)) => return Some(format!("read error: {e}")),
             }
         }
     }
 
-    /// Reads what is available. Ok(false) on end of stream.
-    fn read(&mut self, stream: &TcpStream) -> Result<bool, String> {
+    /// Makes room for the next read: a chunk, or a bounded step towards a
+    /// large bulk the client announced.
+    fn reserve_for_read(&mut self) {
         let wanted = self.dec.wanted(self.inbuf.len());
         let room = READ_CHUNK.max(wanted.min(RESERVE_STEP_MAX.max(self.inbuf.len())));
         if self.inbuf.capacity() - self.inbuf.len() < room {
             self.inbuf.reserve(room);
         }
-        match stream.try_read_buf(&mut self.inbuf) {
-            Ok(0) => Ok(false),
-            Ok(n) => {
-                let mut st = self.shared.state.borrow_mut();
-                st.stats.net_input_bytes += n as u64;
-                st.stats.total_reads_processed += 1;
-                let len = self.inbuf.len() as u64;
-                if len > st.stats.client_recent_max_input_buffer {
-                    st.stats.client_recent_max_input_buffer = len;
-                }
-                if len > st.config.client_query_buffer_limit {
-                    st.stats.client_query_buffer_limit_disconnections += 1;
-                    log::warning(&format!(
-                        "Closing client that reached max query buffer length (id={}, qbuf={})",
-                        self.cid,
-                        self.inbuf.len()
-                    ));
-                    return Err("query buffer limit".into());
-                }
-                let (qbuf, free) = (self.inbuf.len(), self.inbuf.capacity() - self.inbuf.len());
-                let now = st.clock.now_ms();
-                if let Some(c) = st.clients.get_mut(self.cid) {
-                    c.qbuf = qbuf;
-                    c.qbuf_free = free;
-                    c.last_interaction_ms = now;
-                }
-                Ok(true)
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Ok(true),
-            Err(e) => Err(format!("read error: {e}")),
+    }
+
+    /// Accounts for `n` bytes just read; Err closes the client.
+    fn after_read(&mut self, n: usize) -> Result<(), String> {
+        let mut st = self.shared.state.borrow_mut();
+        st.stats.net_input_bytes += n as u64;
+        st.stats.total_reads_processed += 1;
+        let len = self.inbuf.len() as u64;
+        if len > st.stats.client_recent_max_input_buffer {
+            st.stats.client_recent_max_input_buffer = len;
         }
+        if len > st.config.client_query_buffer_limit {
+            st.stats.client_query_buffer_limit_disconnections += 1;
+            log::warning(&format!(
+                "Closing client that reached max query buffer length (id={}, qbuf={})",
+                self.cid,
+                self.inbuf.len()
+            ));
+            return Err("query buffer limit".into());
+        }
+        Ok(())
     }
 
     /// Moves output queued for this client by others into the outgoing
@@ -448,11 +443,9 @@ impl Conn {
                 run_one(&mut st, self.cid, args, &mut out);
             }
             self.inbuf.advance(consumed);
-            let now = st.clock.now_ms();
             let Some(c) = st.clients.get_mut(self.cid) else {
                 break Outcome::Close(None);
             };
-            c.last_interaction_ms = now;
             if c.close_after_reply || c.kill {
                 break Outcome::Close(None);
             }
@@ -468,7 +461,10 @@ impl Conn {
             }
         };
         let (qbuf, free) = (self.inbuf.len(), self.inbuf.capacity() - self.inbuf.len());
+        let now = st.clock.now_ms();
         if let Some(c) = st.clients.get_mut(self.cid) {
+            // Once per batch: the time the client's last command ran.
+            c.last_interaction_ms = now;
             if !c.pending.is_empty() {
                 out.buf.extend_from_slice(&c.pending);
                 c.pending.clear();
