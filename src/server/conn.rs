@@ -305,73 +305,74 @@ impl Conn {
         }
     }
 
-    /// Waits until the pause ends (or is lifted, or this client is killed:
-    /// then true).
+    /// Waits while a pause holds this client's next request, until the
+    /// pause ends or is lifted, or something else happens to the client
+    /// (output from others to write, a kill): the caller then looks again.
+    /// True when the client was killed.
     async fn wait_unpause(&mut self, notify: &tokio::sync::Notify) -> bool {
-        loop {
-            let (until, now) = {
-                let st = self.shared.state.borrow();
-                if st.clients.get(self.cid).is_none_or(|c| c.kill) {
-                    return true;
-                }
-                (st.pause.map(|p| p.until_ms), st.now_ms())
-            };
-            let Some(until) = until.filter(|&u| u > now) else {
-                return false;
-            };
-            let wait = Duration::from_millis((until - now) as u64);
-            tokio::select! {
-                _ = self.shared.unpause.notified() => return false,
-                _ = notify.notified() => {}
-                _ = tokio::time::sleep(wait) => {
-                    let mut st = self.shared.state.borrow_mut();
-                    if st.pause.is_some_and(|p| p.until_ms <= st.now_ms()) {
-                        st.pause = None;
-                        self.shared.unpause.notify_waiters();
-                    }
+        let (until, now) = {
+            let st = self.shared.state.borrow();
+            if st.clients.get(self.cid).is_none_or(|c| c.kill) {
+                return true;
+            }
+            (st.pause.map(|p| p.until_ms), st.now_ms())
+        };
+        let Some(until) = until.filter(|&u| u > now) else {
+            return false;
+        };
+        let wait = Duration::from_millis((until - now) as u64);
+        tokio::select! {
+            _ = self.shared.unpause.notified() => {}
+            _ = notify.notified() => {}
+            _ = tokio::time::sleep(wait) => {
+                let mut st = self.shared.state.borrow_mut();
+                if st.pause.is_some_and(|p| p.until_ms <= st.now_ms()) {
+                    st.pause = None;
+                    self.shared.unpause.notify_waiters();
                 }
             }
         }
+        false
     }
 
-    /// Waits until the blocking command this client runs is answered (or
-    /// this client is killed: then true). On the deadline the command's
-    /// timeout reply is sent.
+    /// Waits while this client is blocked in a command, until someone
+    /// answers it, its deadline passes (then the command's timeout reply is
+    /// queued) or something else happens to the client: the caller then
+    /// looks again. True when the client was killed.
     async fn wait_unblocked(&mut self, notify: &tokio::sync::Notify) -> bool {
-        loop {
-            let deadline = {
-                let mut st = self.shared.state.borrow_mut();
-                let now = st.now_ms();
-                let Some(c) = st.clients.get_mut(self.cid) else {
-                    return true;
-                };
-                if c.kill {
-                    return true;
-                }
-                match &c.blocked {
-                    None => return false,
-                    Some(b) if b.deadline_ms.is_some_and(|d| d <= now) => {
-                        let reply = c
-                            .blocked
-                            .take()
-                            .map(|b| b.timeout_reply)
-                            .unwrap_or_default();
-                        c.pending.extend_from_slice(&reply);
-                        return false;
-                    }
-                    Some(b) => b.deadline_ms.map(|d| (d - now) as u64),
-                }
+        let deadline = {
+            let mut st = self.shared.state.borrow_mut();
+            let now = st.now_ms();
+            let Some(c) = st.clients.get_mut(self.cid) else {
+                return true;
             };
-            match deadline {
-                Some(ms) => {
-                    tokio::select! {
-                        _ = notify.notified() => {}
-                        _ = tokio::time::sleep(Duration::from_millis(ms)) => {}
-                    }
-                }
-                None => notify.notified().await,
+            if c.kill {
+                return true;
             }
+            match &c.blocked {
+                None => return false,
+                Some(b) if b.deadline_ms.is_some_and(|d| d <= now) => {
+                    let reply = c
+                        .blocked
+                        .take()
+                        .map(|b| b.timeout_reply)
+                        .unwrap_or_default();
+                    c.pending.extend_from_slice(&reply);
+                    return false;
+                }
+                Some(b) => b.deadline_ms.map(|d| (d - now) as u64),
+            }
+        };
+        match deadline {
+            Some(ms) => {
+                tokio::select! {
+                    _ = notify.notified() => {}
+                    _ = tokio::time::sleep(Duration::from_millis(ms)) => {}
+                }
+            }
+            None => notify.notified().await,
         }
+        false
     }
 
     /// Runs every complete request in the input buffer, appending replies
@@ -391,8 +392,12 @@ impl Conn {
             out.buf.extend_from_slice(&c.pending);
             c.pending.clear();
         }
+        let still_blocked = c.blocked.is_some();
         let bulk_max = st.config.proto_max_bulk_len;
         let outcome = loop {
+            if still_blocked {
+                break Outcome::Blocked;
+            }
             let authed = st.clients.get(self.cid).is_some_and(|c| c.authed);
             let req = match self.dec.decode(&self.inbuf, authed, bulk_max) {
                 Ok(Some(r)) => r,
