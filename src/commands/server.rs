@@ -178,6 +178,7 @@ fn config_set(ctx: &mut Ctx, args: &[&[u8]]) {
 
 fn config_resetstat(ctx: &mut Ctx, _: &[&[u8]]) {
     ctx.st.stats.reset();
+    ctx.st.mem_peak = 0;
     ctx.out.ok();
 }
 
