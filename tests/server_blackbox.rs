@@ -13,8 +13,10 @@ use support::{Conn, Frame};
 
 const DEADLINE: Duration = Duration::from_secs(10);
 
+/// The server under test (`STRATA_SERVER` can point at a redis-server to
+/// check the tests themselves).
 fn binary() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_strata-server"))
+    support::ours_binary()
 }
 
 fn free_port() -> u16 {
@@ -512,4 +514,24 @@ fn logfile_and_loglevel_are_honoured() {
     // Notice lines are below the warning level.
     assert!(!log.contains("Ready to accept connections"), "{log}");
     assert!(!s.stdout().contains("marker-line"));
+}
+
+#[test]
+fn a_client_held_by_a_pause_can_be_killed() {
+    let s = Server::start(&[]);
+    let mut admin = s.conn();
+    let mut writer = s.conn();
+    let id = int_reply(&writer.call(&["CLIENT", "ID"]).unwrap()).to_string();
+    assert_eq!(
+        call(&mut admin, &["CLIENT", "PAUSE", "60000", "WRITE"]),
+        b"+OK\r\n"
+    );
+    writer.send(&["SET", "k", "v"]).unwrap();
+    silent(&mut writer);
+    assert_eq!(call(&mut admin, &["CLIENT", "KILL", "ID", &id]), b":1\r\n");
+    until("the held client to close", || {
+        closed(&mut writer).then_some(())
+    });
+    assert_eq!(call(&mut admin, &["CLIENT", "UNPAUSE"]), b"+OK\r\n");
+    assert_eq!(call(&mut admin, &["EXISTS", "k"]), b":0\r\n");
 }

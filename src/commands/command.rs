@@ -597,10 +597,7 @@ fn getkeys_impl(ctx: &mut Ctx, args: &[&[u8]], with_flags: bool) {
     if (m.arity > 0 && m.arity != argc) || argc < -m.arity {
         return ctx.err("ERR Invalid number of arguments specified for command");
     }
-    let keys = match keys_of(m, line) {
-        Ok(k) => k,
-        Err(KeysError::Invalid) => Vec::new(),
-    };
+    let keys = keys_of(m, line).unwrap_or_default();
     if keys.is_empty() {
         if m.flags.contains(&"no_mandatory_keys") {
             ctx.out.array(0);

@@ -162,7 +162,7 @@ fn config_get(ctx: &mut Ctx, args: &[&[u8]]) {
 }
 
 fn config_set(ctx: &mut Ctx, args: &[&[u8]]) {
-    if args.len() % 2 != 0 {
+    if !args.len().is_multiple_of(2) {
         return ctx.syntax();
     }
     let pairs: Vec<(&[u8], &[u8])> = args[2..].chunks(2).map(|p| (p[0], p[1])).collect();
@@ -178,6 +178,7 @@ fn config_set(ctx: &mut Ctx, args: &[&[u8]]) {
 
 fn config_resetstat(ctx: &mut Ctx, _: &[&[u8]]) {
     ctx.st.stats.reset();
+    ctx.st.mem_peak = 0;
     ctx.out.ok();
 }
 

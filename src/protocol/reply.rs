@@ -156,23 +156,6 @@ impl ReplyBuf {
         }
     }
 
-    /// A big number: `(` in RESP3, a bulk string in RESP2.
-    pub fn bignum(&mut self, digits: &str) {
-        if self.resp3() {
-            self.buf.push(b'(');
-            self.buf.extend_from_slice(digits.as_bytes());
-            self.buf.extend_from_slice(b"\r\n");
-        } else {
-            self.bulk(digits.as_bytes());
-        }
-    }
-
-    /// An attribute map of `n` pairs (RESP3 only: callers skip it in
-    /// RESP2, where it has no form).
-    pub fn attribute(&mut self, n: usize) {
-        self.header(b'|', n as i64);
-    }
-
     pub fn boolean(&mut self, b: bool) {
         if self.resp3() {
             self.buf

@@ -17,7 +17,7 @@ use crate::state::{Action, State};
 use bytes::{Buf, BytesMut};
 use std::net::SocketAddr;
 use std::time::Duration;
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 const READ_CHUNK: usize = 16 * 1024;
@@ -234,25 +234,30 @@ impl Conn {
                 }
                 Outcome::NeedInput => {}
             }
-            // Wait for input, or for output queued by other clients.
-            tokio::select! {
-                r = stream.readable() => {
-                    if let Err(e) = r {
-                        return Some(format!("read error: {e}"));
-                    }
-                    match self.read(stream) {
-                        Ok(true) => {}
-                        Ok(false) => return None,
-                        Err(reason) => return Some(reason),
+            // Wait for input, or for output queued by other clients. A read
+            // that leaves room in the buffer clears the socket's readiness,
+            // so the next wait goes straight to the poller.
+            self.reserve_for_read();
+            let got = tokio::select! {
+                r = stream.read_buf(&mut self.inbuf) => Some(r),
+                _ = notify.notified() => None,
+            };
+            match got {
+                None => {}
+                Some(Ok(0)) => return None,
+                Some(Ok(n)) => {
+                    if let Err(reason) = self.after_read(n) {
+                        return Some(reason);
                     }
                 }
-                _ = notify.notified() => {}
+                Some(Err(e)) => return Some(format!("read error: {e}")),
             }
         }
     }
 
-    /// Reads what is available. Ok(false) on end of stream.
-    fn read(&mut self, stream: &TcpStream) -> Result<bool, String> {
+    /// Makes room for the next read: a chunk, or a bounded step towards a
+    /// large bulk the client announced.
+    fn reserve_for_read(&mut self) {
         let wanted = self.dec.wanted(self.inbuf.len());
         // Grow with what has really arrived (doubling), never with what a
         // client merely announced.
@@ -260,37 +265,27 @@ impl Conn {
         if self.inbuf.capacity() - self.inbuf.len() < room {
             self.inbuf.reserve(room);
         }
-        match stream.try_read_buf(&mut self.inbuf) {
-            Ok(0) => Ok(false),
-            Ok(n) => {
-                let mut st = self.shared.state.borrow_mut();
-                st.stats.net_input_bytes += n as u64;
-                st.stats.total_reads_processed += 1;
-                let len = self.inbuf.len() as u64;
-                if len > st.stats.client_recent_max_input_buffer {
-                    st.stats.client_recent_max_input_buffer = len;
-                }
-                if len > st.config.client_query_buffer_limit {
-                    st.stats.client_query_buffer_limit_disconnections += 1;
-                    log::warning(&format!(
-                        "Closing client that reached max query buffer length (id={}, qbuf={})",
-                        self.cid,
-                        self.inbuf.len()
-                    ));
-                    return Err("query buffer limit".into());
-                }
-                let (qbuf, free) = (self.inbuf.len(), self.inbuf.capacity() - self.inbuf.len());
-                let now = st.clock.now_ms();
-                if let Some(c) = st.clients.get_mut(self.cid) {
-                    c.qbuf = qbuf;
-                    c.qbuf_free = free;
-                    c.last_interaction_ms = now;
-                }
-                Ok(true)
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Ok(true),
-            Err(e) => Err(format!("read error: {e}")),
+    }
+
+    /// Accounts for `n` bytes just read; Err closes the client.
+    fn after_read(&mut self, n: usize) -> Result<(), String> {
+        let mut st = self.shared.state.borrow_mut();
+        st.stats.net_input_bytes += n as u64;
+        st.stats.total_reads_processed += 1;
+        let len = self.inbuf.len() as u64;
+        if len > st.stats.client_recent_max_input_buffer {
+            st.stats.client_recent_max_input_buffer = len;
         }
+        if len > st.config.client_query_buffer_limit {
+            st.stats.client_query_buffer_limit_disconnections += 1;
+            log::warning(&format!(
+                "Closing client that reached max query buffer length (id={}, qbuf={})",
+                self.cid,
+                self.inbuf.len()
+            ));
+            return Err("query buffer limit".into());
+        }
+        Ok(())
     }
 
     /// Moves output queued for this client by others into the outgoing
@@ -310,73 +305,74 @@ impl Conn {
         }
     }
 
-    /// Waits until the pause ends (or is lifted, or this client is killed:
-    /// then true).
+    /// Waits while a pause holds this client's next request, until the
+    /// pause ends or is lifted, or something else happens to the client
+    /// (output from others to write, a kill): the caller then looks again.
+    /// True when the client was killed.
     async fn wait_unpause(&mut self, notify: &crate::wakeup::Wakeup) -> bool {
-        loop {
-            let (until, now) = {
-                let st = self.shared.state.borrow();
-                if st.clients.get(self.cid).is_none_or(|c| c.kill) {
-                    return true;
-                }
-                (st.pause.map(|p| p.until_ms), st.now_ms())
-            };
-            let Some(until) = until.filter(|&u| u > now) else {
-                return false;
-            };
-            let wait = Duration::from_millis((until - now) as u64);
-            tokio::select! {
-                _ = self.shared.unpause.notified() => return false,
-                _ = notify.notified() => {}
-                _ = tokio::time::sleep(wait) => {
-                    let mut st = self.shared.state.borrow_mut();
-                    if st.pause.is_some_and(|p| p.until_ms <= st.now_ms()) {
-                        st.pause = None;
-                        self.shared.unpause.notify_waiters();
-                    }
+        let (until, now) = {
+            let st = self.shared.state.borrow();
+            if st.clients.get(self.cid).is_none_or(|c| c.kill) {
+                return true;
+            }
+            (st.pause.map(|p| p.until_ms), st.now_ms())
+        };
+        let Some(until) = until.filter(|&u| u > now) else {
+            return false;
+        };
+        let wait = Duration::from_millis((until - now) as u64);
+        tokio::select! {
+            _ = self.shared.unpause.notified() => {}
+            _ = notify.notified() => {}
+            _ = tokio::time::sleep(wait) => {
+                let mut st = self.shared.state.borrow_mut();
+                if st.pause.is_some_and(|p| p.until_ms <= st.now_ms()) {
+                    st.pause = None;
+                    self.shared.unpause.notify_waiters();
                 }
             }
         }
+        false
     }
 
-    /// Waits until the blocking command this client runs is answered (or
-    /// this client is killed: then true). On the deadline the command's
-    /// timeout reply is sent.
+    /// Waits while this client is blocked in a command, until someone
+    /// answers it, its deadline passes (then the command's timeout reply is
+    /// queued) or something else happens to the client: the caller then
+    /// looks again. True when the client was killed.
     async fn wait_unblocked(&mut self, notify: &crate::wakeup::Wakeup) -> bool {
-        loop {
-            let deadline = {
-                let mut st = self.shared.state.borrow_mut();
-                let now = st.now_ms();
-                let Some(c) = st.clients.get_mut(self.cid) else {
-                    return true;
-                };
-                if c.kill {
-                    return true;
-                }
-                match &c.blocked {
-                    None => return false,
-                    Some(b) if b.deadline_ms.is_some_and(|d| d <= now) => {
-                        let reply = c
-                            .blocked
-                            .take()
-                            .map(|b| b.timeout_reply)
-                            .unwrap_or_default();
-                        c.pending.extend_from_slice(&reply);
-                        return false;
-                    }
-                    Some(b) => b.deadline_ms.map(|d| (d - now) as u64),
-                }
+        let deadline = {
+            let mut st = self.shared.state.borrow_mut();
+            let now = st.now_ms();
+            let Some(c) = st.clients.get_mut(self.cid) else {
+                return true;
             };
-            match deadline {
-                Some(ms) => {
-                    tokio::select! {
-                        _ = notify.notified() => {}
-                        _ = tokio::time::sleep(Duration::from_millis(ms)) => {}
-                    }
-                }
-                None => notify.notified().await,
+            if c.kill {
+                return true;
             }
+            match &c.blocked {
+                None => return false,
+                Some(b) if b.deadline_ms.is_some_and(|d| d <= now) => {
+                    let reply = c
+                        .blocked
+                        .take()
+                        .map(|b| b.timeout_reply)
+                        .unwrap_or_default();
+                    c.pending.extend_from_slice(&reply);
+                    return false;
+                }
+                Some(b) => b.deadline_ms.map(|d| (d - now) as u64),
+            }
+        };
+        match deadline {
+            Some(ms) => {
+                tokio::select! {
+                    _ = notify.notified() => {}
+                    _ = tokio::time::sleep(Duration::from_millis(ms)) => {}
+                }
+            }
+            None => notify.notified().await,
         }
+        false
     }
 
     /// Runs every complete request in the input buffer, appending replies
@@ -396,9 +392,13 @@ impl Conn {
             out.buf.extend_from_slice(&c.pending);
             c.pending.clear();
         }
+        let still_blocked = c.blocked.is_some();
         let bulk_max = st.config.proto_max_bulk_len;
         commands::call_clock::batch_start();
         let outcome = loop {
+            if still_blocked {
+                break Outcome::Blocked;
+            }
             let authed = st.clients.get(self.cid).is_some_and(|c| c.authed);
             let req = match self.dec.decode(&self.inbuf, authed, bulk_max) {
                 Ok(Some(r)) => r,
@@ -467,15 +467,14 @@ impl Conn {
             }
         };
         let (qbuf, free) = (self.inbuf.len(), self.inbuf.capacity() - self.inbuf.len());
-        // One clock read per batch: the idle time CLIENT LIST and `timeout`
-        // go by has no need of finer steps.
         let now = commands::call_clock::now_ms(&st.clock);
         if let Some(c) = st.clients.get_mut(self.cid) {
+            // Once per batch: the time the client's last command ran.
+            c.last_interaction_ms = now;
             if !c.pending.is_empty() {
                 out.buf.extend_from_slice(&c.pending);
                 c.pending.clear();
             }
-            c.last_interaction_ms = now;
             c.qbuf = qbuf;
             c.qbuf_free = free;
         }

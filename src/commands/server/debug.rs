@@ -89,6 +89,70 @@ fn lenient_f64(b: &[u8]) -> f64 {
         .unwrap_or(0.0)
 }
 
+/// DEBUG PROTOCOL <type>: a fixed sample reply of each RESP type, for
+/// testing clients.
+fn protocol(ctx: &mut Ctx, kind: &[u8]) {
+    let out = &mut *ctx.out;
+    let resp3 = out.resp3();
+    match kind.to_ascii_lowercase().as_slice() {
+        b"string" => out.bulk(b"Hello World"),
+        b"integer" => out.int(12345),
+        b"double" => out.double(3.141),
+        b"bignum" => {
+            const BIG: &[u8] = b"1234567999999999999999999999999999999";
+            if resp3 {
+                out.raw(b"(");
+                out.raw(BIG);
+                out.raw(b"\r\n");
+            } else {
+                out.bulk(BIG);
+            }
+        }
+        b"null" => out.null(),
+        b"array" | b"set" => {
+            if kind.eq_ignore_ascii_case(b"set") {
+                out.set(3);
+            } else {
+                out.array(3);
+            }
+            (0..3).for_each(|i| out.int(i));
+        }
+        b"map" => {
+            out.map(3);
+            for i in 0..3 {
+                out.int(i);
+                out.boolean(i == 1);
+            }
+        }
+        b"attrib" => {
+            if resp3 {
+                out.raw(b"|1\r\n");
+                out.bulk(b"key-popularity");
+                out.array(2);
+                out.bulk(b"key:123");
+                out.int(90);
+            }
+            out.bulk(b"Some real reply following the attribute");
+        }
+        b"push" => {
+            if !resp3 {
+                return ctx.err("ERR RESP2 is not supported by this command");
+            }
+            out.push(2);
+            out.bulk(b"server-cpu-usage");
+            out.int(42);
+            out.bulk(b"Some real reply following the push reply");
+        }
+        b"verbatim" => out.verbatim(b"This is a verbatim\nstring", "txt"),
+        b"true" => out.boolean(true),
+        b"false" => out.boolean(false),
+        _ => ctx.err(
+            "ERR Wrong protocol type name. Please use one of the following: \
+             string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false",
+        ),
+    }
+}
+
 fn populate(ctx: &mut Ctx, args: &[&[u8]]) {
     const RANGE: &str = "ERR value is out of range, must be positive";
     let Some(count) = parse_i64(args[2]).filter(|&c| c >= 0) else {
@@ -210,6 +274,9 @@ fn help(ctx: &mut Ctx) {
             "OBJECT <key>",
             "    Low level facts about the value of <key>: encoding, approximate",
             "    serialized length, access clock.",
+            "PROTOCOL <type>",
+            "    Reply with a sample of a reply type: string, integer, double, bignum, null,",
+            "    array, set, map, attrib, push, verbatim, true, false.",
             "POPULATE <count> [<prefix>] [<size>]",
             "    Create <count> string keys <prefix>:<n> (prefix defaults to 'key')",
             "    holding value:<n>, cut or zero-padded to <size> bytes when given.",
@@ -242,58 +309,5 @@ mod tests {
         assert_eq!(serialized_len(&Value::string(b"123")), 2);
         assert_eq!(serialized_len(&Value::string(b"value:0")), 8);
         assert_eq!(serialized_len(&Value::string(b"hello")), 6);
-    }
-}
-
-/// DEBUG PROTOCOL <type>: one reply of each RESP type, for client tests.
-/// The payloads are the ones client libraries' test suites expect.
-fn protocol(ctx: &mut Ctx, kind: &[u8]) {
-    let out = &mut *ctx.out;
-    let k = String::from_utf8_lossy(kind).to_ascii_lowercase();
-    match k.as_str() {
-        "string" => out.bulk(b"Hello World"),
-        "integer" => out.int(12345),
-        "double" => out.double(3.141),
-        "bignum" => out.bignum("1234567999999999999999999999999999999"),
-        "null" => out.null(),
-        "array" | "set" | "map" => {
-            match k.as_str() {
-                "array" => out.array(3),
-                "set" => out.set(3),
-                _ => out.map(3),
-            }
-            for j in 0..3 {
-                out.int(j);
-                if k == "map" {
-                    out.boolean(j == 1);
-                }
-            }
-        }
-        "attrib" => {
-            if out.resp3() {
-                out.attribute(1);
-                out.bulk(b"key-popularity");
-                out.array(2);
-                out.bulk(b"key:123");
-                out.int(90);
-            }
-            out.bulk(b"Some real reply following the attribute");
-        }
-        "push" => {
-            if !out.resp3() {
-                return out.error("ERR RESP2 is not supported by this command");
-            }
-            out.push(2);
-            out.bulk(b"server-cpu-usage");
-            out.int(42);
-            out.bulk(b"Some real reply following the push reply");
-        }
-        "verbatim" => out.verbatim(b"This is a verbatim\nstring", "txt"),
-        "true" => out.boolean(true),
-        "false" => out.boolean(false),
-        _ => out.error(
-            "ERR Wrong protocol type name. Please use one of the following: \
-             string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false",
-        ),
     }
 }

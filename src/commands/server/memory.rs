@@ -118,7 +118,7 @@ fn stats(ctx: &mut Ctx, _: &[&[u8]]) {
     int(
         out,
         "keys.bytes-per-key",
-        if keys == 0 { 0 } else { (net / keys) as i64 },
+        net.checked_div(keys).unwrap_or(0) as i64,
     );
     int(out, "dataset.bytes", dataset as i64);
     let dbl = |out: &mut crate::protocol::ReplyBuf, k: &str, v: f64| {
@@ -186,7 +186,8 @@ fn malloc_stats(ctx: &mut Ctx, _: &[&[u8]]) {
     let mut text = String::from("Allocator statistics (bytes)\n");
     let _ = writeln!(text, "version: {}", version::read().unwrap_or("unknown"));
     let _ = writeln!(text, "arenas: {}", arenas::narenas::read().unwrap_or(0));
-    let rows: [(&str, fn() -> tikv_jemalloc_ctl::Result<usize>); 6] = [
+    type Read = fn() -> tikv_jemalloc_ctl::Result<usize>;
+    let rows: [(&str, Read); 6] = [
         ("allocated", stats::allocated::read),
         ("active", stats::active::read),
         ("metadata", stats::metadata::read),
