@@ -91,7 +91,7 @@ fn active_expiry_switched_off_deletes_nothing() {
     assert_eq!(expire_tick(&mut st).sampled, 0);
     assert_eq!(st.keyspace.dbs[3].len(), 100);
     st.active_expire = true;
-    while st.keyspace.dbs[3].len() > 0 {
+    while !st.keyspace.dbs[3].is_empty() {
         expire_tick(&mut st);
     }
     assert_eq!(st.stats.expired_keys, 100);

@@ -298,3 +298,25 @@ fn active_expiry_emits_each_deletion_alone() {
     h.run(&["SET", "e", "1"]);
     assert_eq!(h.prop(&["EXPIRE", "e", "-1"]), resp(&["UNLINK", "e"]));
 }
+
+#[test]
+fn paused_clients_pause_expiry_deletions() {
+    let mut h = Harness::new();
+    h.run(&["SET", "k", "v", "PX", "100"]);
+    assert_eq!(h.run(&["CLIENT", "PAUSE", "10000", "WRITE"]).0, "+OK\r\n");
+    h.advance_ms(200);
+    let (reply, prop) = h.run(&["GET", "k"]);
+    assert_eq!((reply.as_str(), prop.as_str()), ("$-1\r\n", ""));
+    assert_eq!(strata::server::cron::expire_tick(&mut h.st).sampled, 0);
+    assert_eq!(h.st.prop.take(), b"");
+    assert_eq!(h.run(&["DBSIZE"]).0, ":2\r\n");
+    // The pause ends by itself: expiry resumes.
+    h.advance_ms(10_000);
+    assert_eq!(h.prop(&["EXISTS", "k"]), resp(&["DEL", "k"]));
+    h.run(&["SET", "k", "v", "PX", "100"]);
+    h.run(&["CLIENT", "PAUSE", "10000", "WRITE"]);
+    h.advance_ms(200);
+    assert_eq!(h.prop(&["EXISTS", "k"]), "");
+    h.run(&["CLIENT", "UNPAUSE"]);
+    assert_eq!(h.prop(&["EXISTS", "k"]), resp(&["DEL", "k"]));
+}

@@ -60,7 +60,7 @@ impl Cond {
         // No expiry counts as an infinite one.
         !((self.nx && current.is_some())
             || (self.xx && current.is_none())
-            || (self.gt && current.map_or(true, |c| when <= c))
+            || (self.gt && current.is_none_or(|c| when <= c))
             || (self.lt && current.is_some_and(|c| when >= c)))
     }
 }

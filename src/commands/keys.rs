@@ -95,12 +95,16 @@ pub(crate) fn lookup_read(ctx: &mut Ctx, key: &[u8], touch: bool, notify_miss: b
     found
 }
 
-/// Commands that may delete keys of their own choosing (expired keys they
-/// come across) and change nothing else. Called at the end of every call:
-/// for these, run on their own (not inside EXEC), each deletion is emitted
-/// as a command of its own rather than wrapped in MULTI/EXEC, as Redis does
-/// (like active expiry). Other commands' ops are left to `call`.
-pub(crate) fn emit_deletions_alone(st: &mut State, cmd: &Command) {
+/// Keyspace bookkeeping at the end of every call:
+/// - while clients are paused (CLIENT PAUSE), expired keys are not deleted;
+/// - commands that may delete keys of their own choosing (expired keys they
+///   come across) and change nothing else, run on their own (not inside
+///   EXEC), emit each deletion as a command of its own rather than wrapped
+///   in MULTI/EXEC, as Redis does (like active expiry). Other commands' ops
+///   are left to `call`.
+pub(crate) fn after_call(st: &mut State, cmd: &Command) {
+    let pause = st.pause.map(|p| p.until_ms);
+    st.keyspace.pause_expiry(pause);
     if st.call_depth == 0 && matches!(cmd.name, "scan" | "randomkey") {
         for op in std::mem::take(&mut st.pending_ops) {
             st.prop.emit(std::slice::from_ref(&op));
@@ -407,7 +411,7 @@ fn randomkey(ctx: &mut Ctx, _: &[&[u8]]) {
         let Some(k) = db.random_key(|| rng.next_u64()) else {
             return ctx.out.null();
         };
-        if db.no_lazy_expire && db.expires.len() == db.len() {
+        if !db.deletes_expired(now) && db.expires.len() == db.len() {
             tries -= 1;
             if tries == 0 {
                 return ctx.out.bulk(&k);

@@ -361,7 +361,7 @@ pub fn call(
         }
     }
     st.call_depth -= 1;
-    keys::emit_deletions_alone(st, cmd);
+    keys::after_call(st, cmd);
     if st.call_depth == 0 && !st.pending_ops.is_empty() {
         let ops = std::mem::take(&mut st.pending_ops);
         st.prop.emit(&ops);

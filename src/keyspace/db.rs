@@ -108,6 +108,9 @@ pub struct Db {
     pub avg_ttl: i64,
     /// Lazy expiry switched off (while loading, on replicas later).
     pub no_lazy_expire: bool,
+    /// Until this time (ms) no key is deleted because it expired (CLIENT
+    /// PAUSE): lookups still find expired keys missing.
+    pub expiry_paused_until: i64,
     /// Per shared integer, the clock of the last access to a key of this
     /// database holding it (allocated on first such access).
     pub shared_lru: Option<Box<[u32]>>,
@@ -158,6 +161,7 @@ impl Db {
             expire_cursor: 0,
             avg_ttl: 0,
             no_lazy_expire: false,
+            expiry_paused_until: i64::MIN,
             shared_lru: None,
         }
     }
@@ -186,12 +190,20 @@ impl Db {
         matches!(self.expire_of(key), Some(at) if at <= now)
     }
 
-    /// Deletes `key` if it has expired; returns true when it did.
+    /// Whether expired keys may be deleted at `now` (else they are only
+    /// treated as missing).
+    #[inline]
+    pub fn deletes_expired(&self, now: i64) -> bool {
+        !self.no_lazy_expire && now >= self.expiry_paused_until
+    }
+
+    /// Deletes `key` if it has expired; returns true when it did (or when it
+    /// has expired but may not be deleted now).
     pub fn expire_if_needed(&mut self, key: &[u8], now: i64) -> bool {
         if !self.is_expired(key, now) {
             return false;
         }
-        if self.no_lazy_expire {
+        if !self.deletes_expired(now) {
             return true;
         }
         self.remove(key);
@@ -364,6 +376,9 @@ impl Db {
     /// deletes those that have expired at `now`.
     pub fn active_expire_step(&mut self, now: i64, samples: usize) -> ExpireStep {
         let mut step = ExpireStep::default();
+        if !self.deletes_expired(now) {
+            return step;
+        }
         if self.expires.is_empty() {
             self.avg_ttl = 0;
             return step;

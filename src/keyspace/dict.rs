@@ -231,7 +231,7 @@ impl<T: Keyed> Dict<T> {
 
     /// Takes every item out, leaving the dict empty (for freeing elsewhere).
     pub fn take(&mut self) -> Dict<T> {
-        let hasher = self.hasher.clone();
+        let hasher = self.hasher;
         let old = std::mem::replace(
             self,
             Dict {

@@ -61,6 +61,21 @@ impl Keyspace {
             .unwrap_or_else(|| db::lru_clock(start))
     }
 
+    /// Pauses deletion of expired keys until `until` ms (CLIENT PAUSE), or
+    /// resumes it with `None`.
+    pub fn pause_expiry(&mut self, until: Option<i64>) {
+        let until = until.unwrap_or(i64::MIN);
+        if self
+            .dbs
+            .first()
+            .is_some_and(|d| d.expiry_paused_until != until)
+        {
+            for d in self.dbs.iter_mut() {
+                d.expiry_paused_until = until;
+            }
+        }
+    }
+
     /// Exchanges the contents of databases `a` and `b` (SWAPDB); watched
     /// keys stay with their database number.
     pub fn swap(&mut self, a: usize, b: usize) {

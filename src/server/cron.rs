@@ -60,9 +60,13 @@ pub struct ExpireCycle {
 }
 
 /// The active-expiry part of one tick of the periodic task: an expiry
-/// cycle with a quarter of the tick as budget, when active expiry is on.
+/// cycle with a quarter of the tick as budget, when active expiry is on and
+/// clients are not paused.
 pub fn expire_tick(st: &mut State) -> ExpireCycle {
-    if !st.active_expire || st.loading {
+    let pause = st.pause.map(|p| p.until_ms);
+    st.keyspace.pause_expiry(pause);
+    let paused = pause.is_some_and(|until| st.now_ms() < until);
+    if !st.active_expire || st.loading || paused {
         return ExpireCycle::default();
     }
     let hz = st.config.hz.clamp(1, 500) as u64;
