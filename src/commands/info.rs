@@ -403,8 +403,8 @@ fn memory(st: &mut State, out: &mut String) {
         "mem_aof_buffer" => 0,
         "mem_allocator" => allocator_name(),
         "active_defrag_running" => 0,
-        "lazyfree_pending_objects" => 0,
-        "lazyfreed_objects" => 0,
+        "lazyfree_pending_objects" => st.keyspace.lazyfree.pending_objects(),
+        "lazyfreed_objects" => st.keyspace.lazyfree.freed_objects(),
     );
 }
 
@@ -691,10 +691,11 @@ fn keyspace(st: &State, out: &mut String) {
         }
         let _ = write!(
             out,
-            "db{}:keys={},expires={},avg_ttl=0\r\n",
+            "db{}:keys={},expires={},avg_ttl={}\r\n",
             db.id,
             db.len(),
-            db.expires.len()
+            db.expires.len(),
+            db.avg_ttl
         );
     }
 }

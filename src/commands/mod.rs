@@ -383,10 +383,9 @@ pub fn collect_side_effects(st: &mut State) {
             for k in keys {
                 st.stats.expired_keys += 1;
                 notify::notify(st, None, notify::EXPIRED, "expired", &k, id);
-                st.pending_ops.push(Op {
-                    db: id,
-                    args: vec![b"DEL".to_vec(), k.as_bytes().to_vec()],
-                });
+                // Redis propagates lazy expiry as UNLINK when it frees lazily.
+                let verb: &[u8] = if st.config.lazyfree_lazy_expire { b"UNLINK" } else { b"DEL" };
+                st.pending_ops.push(Op { db: id, args: vec![verb.to_vec(), k.as_bytes().to_vec()] });
             }
         }
         let db = &mut st.keyspace.dbs[i];
