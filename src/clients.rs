@@ -8,7 +8,7 @@
 use crate::protocol::Proto;
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
-use tokio::sync::Notify;
+use crate::wakeup::Wakeup;
 
 pub type ClientId = u64;
 
@@ -79,7 +79,7 @@ pub struct Client {
     /// Output produced for this client by other clients (published
     /// messages) or while it waits.
     pub pending: Vec<u8>,
-    pub notify: Rc<Notify>,
+    pub notify: Rc<Wakeup>,
     /// Close as soon as possible (CLIENT KILL of another client).
     pub kill: bool,
     /// Close after the replies already produced are written.
@@ -128,7 +128,7 @@ impl Client {
             shard_channels: HashSet::new(),
             reply_mode: ReplyMode::On,
             pending: Vec::new(),
-            notify: Rc::new(Notify::new()),
+            notify: Rc::new(Wakeup::new()),
             kill: false,
             close_after_reply: false,
             qbuf: 0,

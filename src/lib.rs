@@ -15,6 +15,7 @@ pub mod pubsub;
 pub mod server;
 pub mod state;
 pub mod util;
+pub mod wakeup;
 
 /// The Redis version whose behaviour this server reproduces, reported where
 /// clients and tools look for a Redis version.

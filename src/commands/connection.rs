@@ -9,6 +9,12 @@ use crate::util::{eq_ic, parse_i64};
 
 pub const COMMANDS: &[Command] = &[
     Command::new("ping", -1, FAST | SENTINEL, ping),
+    Command::new(
+        "quit",
+        -1,
+        ALLOW_BUSY | NOSCRIPT | LOADING | STALE | FAST | NO_AUTH,
+        quit,
+    ),
     Command::new("echo", 2, LOADING | STALE | FAST, echo),
     Command::new(
         "auth",
@@ -43,6 +49,13 @@ fn ping(ctx: &mut Ctx, args: &[&[u8]]) {
     } else {
         ctx.out.simple("PONG");
     }
+}
+
+/// QUIT is answered before lookup (see `process`); the entry exists so
+/// COMMAND reports it as Redis does.
+fn quit(ctx: &mut Ctx, _: &[&[u8]]) {
+    ctx.client().close_after_reply = true;
+    ctx.out.ok();
 }
 
 fn echo(ctx: &mut Ctx, args: &[&[u8]]) {

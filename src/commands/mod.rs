@@ -26,7 +26,6 @@ use crate::propagate::Op;
 use crate::protocol::ReplyBuf;
 use crate::state::State;
 use crate::util::eq_ic;
-use std::time::Instant;
 
 pub use table::{all_commands, lookup, Command, Lookup};
 
@@ -267,12 +266,12 @@ fn reject_cmd(st: &mut State, cid: ClientId, out: &mut ReplyBuf, cmd: &'static C
         .entry(cmd.name)
         .or_default()
         .rejected_calls += 1;
-    reject(st, cid, out, msg, cmd.name == "exec")
+    reject(st, cid, out, msg.as_bytes(), cmd.name == "exec")
 }
 
 /// A command refused before running: flags a MULTI so EXEC aborts. A
 /// refused EXEC discards the transaction and says why.
-fn reject(st: &mut State, cid: ClientId, out: &mut ReplyBuf, msg: &str, is_exec: bool) {
+fn reject(st: &mut State, cid: ClientId, out: &mut ReplyBuf, msg: &[u8], is_exec: bool) {
     if let Some(m) = st.clients.get_mut(cid).and_then(|c| c.multi.as_mut()) {
         m.failed = true;
     }
@@ -281,12 +280,12 @@ fn reject(st: &mut State, cid: ClientId, out: &mut ReplyBuf, msg: &str, is_exec:
             c.multi = None;
         }
         multi::unwatch_all(st, cid);
-        let why = msg.strip_prefix("ERR ").unwrap_or(msg);
-        out.error(&format!(
-            "EXECABORT Transaction discarded because of: {why}"
-        ));
+        let why = msg.strip_prefix(b"ERR ").unwrap_or(msg);
+        let mut text = b"EXECABORT Transaction discarded because of: ".to_vec();
+        text.extend_from_slice(why);
+        out.error_bytes(&text);
     } else {
-        out.error(msg);
+        out.error_bytes(msg);
     }
     for e in out.take_errors() {
         st.stats.record_error(&e);
@@ -302,7 +301,6 @@ pub fn call(
     args: &[&[u8]],
     out: &mut ReplyBuf,
 ) {
-    let start = Instant::now();
     let db = match st.clients.get(cid) {
         Some(c) => c.db,
         None => return,
@@ -310,7 +308,7 @@ pub fn call(
     st.call_depth += 1;
     let errors_before = out.errors.len();
     let mut ctx = Ctx {
-        now: st.now_ms(),
+        now: call_clock::now_ms(&st.clock),
         st,
         cid,
         db,
@@ -326,7 +324,7 @@ pub fn call(
         db: new_db,
         ..
     } = ctx;
-    let usec = start.elapsed().as_micros() as u64;
+    let usec = call_clock::lap_usec();
 
     if let Some(c) = st.clients.get_mut(cid) {
         c.db = new_db;
@@ -363,6 +361,7 @@ pub fn call(
         }
     }
     st.call_depth -= 1;
+    keys::emit_deletions_alone(st, cmd);
     if st.call_depth == 0 && !st.pending_ops.is_empty() {
         let ops = std::mem::take(&mut st.pending_ops);
         st.prop.emit(&ops);
@@ -372,6 +371,10 @@ pub fn call(
 /// Moves what the keyspace recorded during a call to where it belongs:
 /// expired keys become DEL ops, touched watched keys flag their clients.
 pub fn collect_side_effects(st: &mut State) {
+    let Some(first) = st.keyspace.dbs.first() else { return };
+    if !first.effects.replace(false) {
+        return;
+    }
     for i in 0..st.keyspace.dbs.len() {
         let db = &mut st.keyspace.dbs[i];
         if !db.expired.is_empty() {
@@ -402,5 +405,83 @@ pub fn is_write_request(args: &[&[u8]]) -> bool {
     match lookup(args) {
         Lookup::Found(c) => c.flags & (flags::WRITE | flags::MAY_REPLICATE) != 0,
         Lookup::Error(..) => false,
+    }
+}
+
+/// Time for the call pipeline with one clock read per command: each call
+/// ends a lap that the next call starts from, and a call's wall time is
+/// derived from the lap start instead of being read again. The network
+/// layer calls `batch_start` before each batch of requests.
+pub mod call_clock {
+    use crate::state::Clock;
+    use std::cell::Cell;
+    use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+    #[derive(Clone, Copy)]
+    struct Laps {
+        /// End of the previous call (start of the next).
+        last: Instant,
+        /// An instant and the wall time at it.
+        base: Instant,
+        base_wall_ms: i64,
+    }
+
+    thread_local! {
+        static LAPS: Cell<Option<Laps>> = const { Cell::new(None) };
+    }
+
+    fn wall_ms() -> i64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64)
+    }
+
+    /// Re-reads the wall clock and starts a lap.
+    pub fn batch_start() {
+        let now = Instant::now();
+        LAPS.with(|l| {
+            l.set(Some(Laps {
+                last: now,
+                base: now,
+                base_wall_ms: wall_ms(),
+            }))
+        });
+    }
+
+    fn laps() -> Laps {
+        LAPS.with(|l| match l.get() {
+            Some(x) => x,
+            None => {
+                batch_start();
+                l.get().expect("just set")
+            }
+        })
+    }
+
+    /// Wall time of the current call in ms.
+    pub fn now_ms(clock: &Clock) -> i64 {
+        match clock {
+            Clock::Manual(t) => *t,
+            Clock::System => {
+                let l = laps();
+                l.base_wall_ms + l.last.duration_since(l.base).as_millis() as i64
+            }
+        }
+    }
+
+    /// Ends the current lap; returns its length in microseconds.
+    pub fn lap_usec() -> u64 {
+        let now = Instant::now();
+        LAPS.with(|l| {
+            let mut x = l.get().unwrap_or(Laps {
+                last: now,
+                base: now,
+                base_wall_ms: wall_ms(),
+            });
+            let usec = now.duration_since(x.last).as_micros() as u64;
+            x.last = now;
+            l.set(Some(x));
+            usec
+        })
     }
 }

@@ -86,7 +86,7 @@ fn exec(ctx: &mut Ctx, _: &[&[u8]]) {
         let argv: Vec<&[u8]> = args.iter().map(|a| a.as_slice()).collect();
         match lookup(&argv) {
             Lookup::Found(cmd) => call(ctx.st, cid, cmd, &argv, ctx.out),
-            Lookup::Error(msg, _) => ctx.out.error(&msg),
+            Lookup::Error(msg, _) => ctx.out.error_bytes(&msg),
         }
     }
     ctx.db_sync_in();

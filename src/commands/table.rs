@@ -83,10 +83,12 @@ fn modules() -> [&'static [Command]; 11] {
     ]
 }
 
-fn table() -> &'static HashMap<Vec<u8>, &'static Command> {
-    static TABLE: OnceLock<HashMap<Vec<u8>, &'static Command>> = OnceLock::new();
+type Table = HashMap<Vec<u8>, &'static Command, foldhash::fast::FixedState>;
+
+fn table() -> &'static Table {
+    static TABLE: OnceLock<Table> = OnceLock::new();
     TABLE.get_or_init(|| {
-        let mut m = HashMap::new();
+        let mut m = Table::default();
         for module in modules() {
             for c in module {
                 let prev = m.insert(c.name.as_bytes().to_vec(), c);
@@ -103,9 +105,9 @@ pub fn all_commands() -> impl Iterator<Item = &'static Command> {
 
 pub enum Lookup {
     Found(&'static Command),
-    /// The error reply, and the command when one was resolved (for
-    /// rejected_calls).
-    Error(String, Option<&'static Command>),
+    /// The error reply (raw bytes: it quotes what the client sent), and the
+    /// command when one was resolved (for rejected_calls).
+    Error(Vec<u8>, Option<&'static Command>),
 }
 
 fn lower<'b>(name: &[u8], buf: &'b mut [u8; 64]) -> Option<&'b [u8]> {
@@ -139,44 +141,44 @@ pub fn lookup(args: &[&[u8]]) -> Lookup {
         {
             Some(s) => s,
             None => {
-                let msg = format!(
-                    "ERR unknown subcommand '{}'. Try {} HELP.",
-                    truncate(args[1], 128),
-                    cmd.name.to_ascii_uppercase()
+                let mut msg = b"ERR unknown subcommand '".to_vec();
+                msg.extend_from_slice(c_str(args[1], 128));
+                msg.extend_from_slice(
+                    format!("'. Try {} HELP.", cmd.name.to_ascii_uppercase()).as_bytes(),
                 );
                 return Lookup::Error(msg, None);
             }
         }
     };
     if !cmd.arity_ok(args.len()) {
-        return Lookup::Error(
-            format!("ERR wrong number of arguments for '{}' command", cmd.name),
-            Some(cmd),
-        );
+        let msg = format!("ERR wrong number of arguments for '{}' command", cmd.name);
+        return Lookup::Error(msg.into_bytes(), Some(cmd));
     }
     let _ = unknown_container;
     Lookup::Found(cmd)
 }
 
-fn truncate(b: &[u8], n: usize) -> String {
-    let b = &b[..b.iter().position(|&c| c == 0).unwrap_or(b.len())]; // C string: ends at NUL
-    String::from_utf8_lossy(&b[..b.len().min(n)]).into_owned()
+/// What C's `%.Ns` prints of an argument: up to the first NUL, at most
+/// `max` bytes.
+fn c_str(b: &[u8], max: usize) -> &[u8] {
+    let b = b.split(|&c| c == 0).next().unwrap_or(b);
+    &b[..b.len().min(max)]
 }
 
-fn unknown_command(args: &[&[u8]]) -> String {
-    let mut rest = String::new();
+fn unknown_command(args: &[&[u8]]) -> Vec<u8> {
+    let mut rest: Vec<u8> = Vec::new();
     for a in &args[1..] {
         if rest.len() >= 128 {
             break;
         }
         let room = 128 - rest.len();
-        rest.push('\'');
-        rest.push_str(&truncate(a, room));
-        rest.push_str("' ");
+        rest.push(b'\'');
+        rest.extend_from_slice(c_str(a, room));
+        rest.extend_from_slice(b"' ");
     }
-    format!(
-        "ERR unknown command '{}', with args beginning with: {}",
-        truncate(args[0], 128),
-        rest
-    )
+    let mut msg = b"ERR unknown command '".to_vec();
+    msg.extend_from_slice(c_str(args[0], 128));
+    msg.extend_from_slice(b"', with args beginning with: ");
+    msg.extend_from_slice(&rest);
+    msg
 }

@@ -2,19 +2,71 @@
 //! commands leave behind for the write path (keys deleted by expiry, keys
 //! touched while watched).
 //!
-//! Invariant: every key in `expires` is in `dict`; an expired key is never
-//! returned by a lookup.
+//! Invariants: every key in `expires` is in `dict`; an expired key is never
+//! returned by a lookup; every key removed because it expired is pushed to
+//! `expired` (for its DEL to be propagated) and its watchers are touched.
 
 use super::dict::{Dict, Keyed};
 use super::{CBytes, Value};
+use std::cell::Cell;
 use std::collections::HashMap;
+use std::rc::Rc;
 
 pub struct Entry {
     pub key: CBytes,
     pub value: Value,
-    /// Seconds clock of the last access (OBJECT IDLETIME), wraps.
+    /// Seconds clock of the last access (OBJECT IDLETIME), 24 bits, wraps.
     pub lru: u32,
+    /// The value is a private duplicate (made by COPY): even a small integer
+    /// is then not one of the shared integer objects OBJECT REFCOUNT reports.
+    /// Cleared whenever the value may change.
+    pub unshared: bool,
 }
+
+impl Entry {
+    pub fn new(key: &[u8], value: Value, now: i64) -> Self {
+        Entry {
+            key: CBytes::new(key),
+            value,
+            lru: lru_clock(now),
+            unshared: false,
+        }
+    }
+
+    /// The integer, when the value is one of the shared integer objects
+    /// (0 to `SHARED_INTEGERS` - 1, not a private copy).
+    #[inline]
+    pub fn shared_int(&self) -> Option<usize> {
+        match self.value {
+            Value::Int(v) if !self.unshared && (0..SHARED_INTEGERS).contains(&v) => {
+                Some(v as usize)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Integers below this are, in Redis, one shared object each whichever keys
+/// hold them: OBJECT REFCOUNT reports them as shared, and OBJECT IDLETIME
+/// reports the last access to any key holding the same integer.
+pub const SHARED_INTEGERS: i64 = 10_000;
+
+/// Records an access to `e` at `now`: its own clock, and the shared
+/// integer's when it holds one.
+#[inline]
+fn record_access(e: &mut Entry, shared_lru: &mut Option<Box<[u32]>>, now: i64) {
+    let clock = lru_clock(now);
+    e.lru = clock;
+    if let Some(v) = e.shared_int() {
+        shared_lru
+            .get_or_insert_with(|| vec![NEVER; SHARED_INTEGERS as usize].into_boxed_slice())[v] =
+            clock;
+    }
+}
+
+/// `Db::shared_lru` value of an integer no key of the database was accessed
+/// holding (outside the 24-bit clock's range).
+const NEVER: u32 = u32::MAX;
 
 impl Keyed for Entry {
     #[inline]
@@ -45,16 +97,52 @@ pub struct Db {
     pub watched: HashMap<Vec<u8>, Vec<u64>>,
     /// Clients whose watched key was touched, not yet flagged.
     pub touched_watchers: Vec<u64>,
+    /// Raised whenever `expired` or `touched_watchers` gains an entry; shared
+    /// by all databases of a keyspace so the call pipeline checks one flag
+    /// instead of every database after each command.
+    pub effects: Rc<Cell<bool>>,
     /// Active-expiry scan position in `expires`.
     pub expire_cursor: u64,
+    /// Running estimate of the time to live of keys with an expiry, ms
+    /// (INFO keyspace `avg_ttl`), kept by active expiry.
+    pub avg_ttl: i64,
     /// Lazy expiry switched off (while loading, on replicas later).
     pub no_lazy_expire: bool,
+    /// Per shared integer, the clock of the last access to a key of this
+    /// database holding it (allocated on first such access).
+    pub shared_lru: Option<Box<[u32]>>,
 }
+
+/// Mask of the 24-bit seconds clock kept in `Entry::lru`.
+pub const LRU_CLOCK_MAX: u32 = 0xFF_FFFF;
 
 /// The seconds clock used for `Entry::lru`.
 #[inline]
 pub fn lru_clock(now_ms: i64) -> u32 {
-    ((now_ms / 1000) as u64 & 0xFF_FFFF) as u32
+    ((now_ms / 1000) as u64 & LRU_CLOCK_MAX as u64) as u32
+}
+
+/// Milliseconds since `lru` by the clock at `now_ms`, allowing for one wrap
+/// of the 24-bit clock (OBJECT IDLETIME).
+pub fn idle_ms(lru: u32, now_ms: i64) -> i64 {
+    let clock = lru_clock(now_ms);
+    let secs = if clock >= lru {
+        clock - lru
+    } else {
+        clock + (LRU_CLOCK_MAX - lru)
+    };
+    secs as i64 * 1000
+}
+
+/// What one active-expiry step did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ExpireStep {
+    /// Keys with an expiry looked at.
+    pub sampled: usize,
+    /// Of those, keys deleted because they had expired.
+    pub expired: usize,
+    /// Scan positions of the expiry index visited.
+    pub buckets: usize,
 }
 
 impl Db {
@@ -66,8 +154,11 @@ impl Db {
             expired: Vec::new(),
             watched: HashMap::new(),
             touched_watchers: Vec::new(),
+            effects: Rc::new(Cell::new(false)),
             expire_cursor: 0,
+            avg_ttl: 0,
             no_lazy_expire: false,
+            shared_lru: None,
         }
     }
 
@@ -105,6 +196,7 @@ impl Db {
         }
         self.remove(key);
         self.expired.push(CBytes::new(key));
+        self.effects.set(true);
         self.touch(key);
         true
     }
@@ -116,7 +208,7 @@ impl Db {
             return None;
         }
         let e = self.dict.get_mut(key)?;
-        e.lru = lru_clock(now);
+        record_access(e, &mut self.shared_lru, now);
         Some(e)
     }
 
@@ -127,13 +219,37 @@ impl Db {
             return None;
         }
         let e = self.dict.get_mut(key)?;
-        e.lru = lru_clock(now);
+        record_access(e, &mut self.shared_lru, now);
+        e.unshared = false;
         Some(e)
+    }
+
+    /// Looks a key up on behalf of a write that does not change the value
+    /// (RENAME, MOVE, EXPIRE): expires it if due, records the access.
+    /// Returns whether the key exists.
+    pub fn lookup_write(&mut self, key: &[u8], now: i64) -> bool {
+        if self.expire_if_needed(key, now) {
+            return false;
+        }
+        match self.dict.get_mut(key) {
+            Some(e) => {
+                record_access(e, &mut self.shared_lru, now);
+                true
+            }
+            None => false,
+        }
     }
 
     /// Looks a key up without touching its access time or expiring it.
     pub fn peek(&self, key: &[u8]) -> Option<&Entry> {
         self.dict.get(key)
+    }
+
+    /// The clock of the last access to a key of this database holding the
+    /// shared integer `v`, if any.
+    pub fn shared_int_lru(&self, v: usize) -> Option<u32> {
+        let clock = *self.shared_lru.as_ref()?.get(v)?;
+        (clock != NEVER).then_some(clock)
     }
 
     pub fn exists(&mut self, key: &[u8], now: i64) -> bool {
@@ -150,25 +266,41 @@ impl Db {
             Some(e) => {
                 e.value = value;
                 e.lru = lru_clock(now);
+                e.unshared = false;
             }
-            None => self.dict.insert_new(Entry {
-                key: CBytes::new(key),
-                value,
-                lru: lru_clock(now),
-            }),
+            None => self.dict.insert_new(Entry::new(key, value, now)),
         }
     }
 
     /// Adds a key that the caller knows is absent.
     pub fn add(&mut self, key: &[u8], value: Value, now: i64) {
-        self.dict.insert_new(Entry {
-            key: CBytes::new(key),
-            value,
-            lru: lru_clock(now),
-        });
+        self.dict.insert_new(Entry::new(key, value, now));
+    }
+
+    /// Adds an entry whose key the caller knows is absent, with its expiry.
+    pub fn add_entry(&mut self, e: Entry, expire: Option<i64>) {
+        if let Some(at) = expire {
+            self.expires.insert_new(ExpireEntry {
+                key: e.key.clone(),
+                at_ms: at,
+            });
+        }
+        self.dict.insert_new(e);
+    }
+
+    /// Removes a key with its expiry and returns both (RENAME, MOVE).
+    pub fn take(&mut self, key: &[u8]) -> Option<(Entry, Option<i64>)> {
+        let e = self.dict.remove(key)?;
+        let at = if self.expires.is_empty() {
+            None
+        } else {
+            self.expires.remove(key).map(|x| x.at_ms)
+        };
+        Some((e, at))
     }
 
     pub fn set_expire(&mut self, key: &[u8], at_ms: i64) {
+        debug_assert!(self.dict.contains(key));
         match self.expires.get_mut(key) {
             Some(e) => e.at_ms = at_ms,
             None => self.expires.insert_new(ExpireEntry {
@@ -180,7 +312,7 @@ impl Db {
 
     /// Removes the expiry of `key`; true if it had one.
     pub fn persist(&mut self, key: &[u8]) -> bool {
-        self.expires.remove(key).is_some()
+        !self.expires.is_empty() && self.expires.remove(key).is_some()
     }
 
     /// Removes a key and its expiry; returns the entry.
@@ -200,57 +332,136 @@ impl Db {
         }
         if let Some(ids) = self.watched.get(key) {
             self.touched_watchers.extend_from_slice(ids);
-        }
-    }
-
-    /// Marks every watcher of every key that exists dirty (FLUSHDB, SWAPDB).
-    pub fn touch_all_watched(&mut self, only_existing: bool) {
-        let keys: Vec<Vec<u8>> = self.watched.keys().cloned().collect();
-        for k in keys {
-            if !only_existing || self.dict.contains(&k) {
-                if let Some(ids) = self.watched.get(&k) {
-                    self.touched_watchers.extend_from_slice(ids);
-                }
-            }
+            self.effects.set(true);
         }
     }
 
     /// Empties the database, returning the old contents for freeing.
     pub fn flush(&mut self) -> (Dict<Entry>, Dict<ExpireEntry>) {
         self.expire_cursor = 0;
+        self.avg_ttl = 0;
         (self.dict.take(), self.expires.take())
     }
 
-    /// One bounded step of active expiry: samples up to `samples` keys with
-    /// an expiry and deletes those that have expired. Returns (sampled,
-    /// expired).
-    pub fn active_expire_step(&mut self, now: i64, samples: usize) -> (usize, usize) {
+    /// Exchanges the contents (keys, expiries, expiry statistics) of two
+    /// databases; ids, watched keys and pending bookkeeping stay (SWAPDB).
+    pub fn swap_contents(a: &mut Db, b: &mut Db) {
+        std::mem::swap(&mut a.dict, &mut b.dict);
+        std::mem::swap(&mut a.expires, &mut b.expires);
+        std::mem::swap(&mut a.expire_cursor, &mut b.expire_cursor);
+        std::mem::swap(&mut a.avg_ttl, &mut b.avg_ttl);
+    }
+
+    /// A random key (fair enough: a random bucket, then a random chain
+    /// element), expired or not; `rand` supplies random numbers.
+    pub fn random_key(&self, rand: impl FnMut() -> u64) -> Option<CBytes> {
+        self.dict.random(rand).map(|e| e.key.clone())
+    }
+
+    /// One bounded step of active expiry: looks at up to `samples` keys
+    /// with an expiry, continuing the scan of `expires` where the previous
+    /// step stopped and visiting at most `samples * 20` scan positions, and
+    /// deletes those that have expired at `now`.
+    pub fn active_expire_step(&mut self, now: i64, samples: usize) -> ExpireStep {
+        let mut step = ExpireStep::default();
         if self.expires.is_empty() {
-            return (0, 0);
+            self.avg_ttl = 0;
+            return step;
         }
         let mut due = Vec::new();
-        let mut sampled = 0;
+        let (mut ttl_sum, mut ttl_n) = (0i64, 0i64);
         let mut cursor = self.expire_cursor;
-        let mut buckets = 0;
-        while sampled < samples && buckets < samples * 20 {
+        while step.sampled < samples && step.buckets < samples * 20 {
             cursor = self.expires.scan(cursor, |e| {
-                sampled += 1;
+                step.sampled += 1;
                 if e.at_ms <= now {
                     due.push(e.key.clone());
+                } else {
+                    ttl_sum = ttl_sum.saturating_add(e.at_ms - now);
+                    ttl_n += 1;
                 }
             });
-            buckets += 1;
+            step.buckets += 1;
             if cursor == 0 {
                 break;
             }
         }
         self.expire_cursor = cursor;
-        let n = due.len();
+        if ttl_n > 0 {
+            // A running average that weighs older samples more, as Redis's.
+            let avg = ttl_sum / ttl_n;
+            self.avg_ttl = if self.avg_ttl == 0 {
+                avg
+            } else {
+                (self.avg_ttl / 50) * 49 + avg / 50
+            };
+        }
+        step.expired = due.len();
         for k in due {
             self.remove(&k);
             self.touch(&k);
             self.expired.push(k);
+            self.effects.set(true);
         }
-        (sampled, n)
+        step
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entry_stays_small() {
+        // 1M-key memory is benchmarked: an entry must fit one 64-byte slot.
+        assert!(
+            std::mem::size_of::<Entry>() <= 64,
+            "Entry is {} bytes",
+            std::mem::size_of::<Entry>()
+        );
+    }
+
+    #[test]
+    fn expiry_index_follows_the_dict() {
+        let mut db = Db::new(0);
+        db.set(b"a", Value::string(b"1"), false, 0);
+        db.set_expire(b"a", 100);
+        let (e, at) = db.take(b"a").expect("present");
+        assert_eq!(at, Some(100));
+        assert!(db.expires.is_empty() && db.dict.is_empty());
+        db.add_entry(e, at);
+        assert_eq!(db.expire_of(b"a"), Some(100));
+        assert!(db.get(b"a", 50).is_some());
+        assert!(db.get(b"a", 100).is_none());
+        assert!(db.expires.is_empty() && db.dict.is_empty());
+        assert_eq!(db.expired.len(), 1);
+    }
+
+    #[test]
+    fn idle_time_survives_clock_wrap() {
+        assert_eq!(idle_ms(lru_clock(5_000), 9_000), 4_000);
+        let wrap_ms = (LRU_CLOCK_MAX as i64 + 1) * 1000;
+        assert_eq!(idle_ms(LRU_CLOCK_MAX - 1, wrap_ms + 2_000), 3_000);
+    }
+
+    #[test]
+    fn active_expire_step_is_bounded() {
+        let mut db = Db::new(0);
+        for i in 0..1000u32 {
+            let k = i.to_string();
+            db.set(k.as_bytes(), Value::string(b"v"), false, 0);
+            db.set_expire(k.as_bytes(), if i % 2 == 0 { 10 } else { 1_000_000 });
+        }
+        let mut steps = 0;
+        while db.len() > 500 {
+            let s = db.active_expire_step(100, 20);
+            assert!(s.buckets <= 400);
+            assert!(s.sampled < 20 + 16, "a step looks at about `samples` keys");
+            steps += 1;
+            assert!(steps < 10_000);
+        }
+        assert_eq!(db.len(), 500);
+        assert_eq!(db.expired.len(), 500);
+        assert!(db.avg_ttl > 0);
     }
 }

@@ -70,25 +70,23 @@ pub struct Decoder {
     bulk_len: Option<usize>,
 }
 
-fn find_crlf(buf: &[u8], from: usize) -> Option<usize> {
+/// Finds the end of a header line the way Redis does: at the first `\r`
+/// (the byte after it is skipped unchecked), searching no further than a
+/// NUL byte. `None` until a byte follows the `\r`.
+fn find_header_end(buf: &[u8], from: usize) -> Option<usize> {
     let hay = &buf[from..];
-    let mut start = 0;
-    while let Some(i) = memchr(b'\r', &hay[start..]) {
-        let at = start + i;
-        if at + 1 >= hay.len() {
-            return None;
-        }
-        if hay[at + 1] == b'\n' {
-            return Some(from + at);
-        }
-        start = at + 1;
+    let at = hay.iter().position(|&b| b == b'\r' || b == 0)?;
+    if hay[at] == 0 || at + 1 >= hay.len() {
+        return None;
     }
-    None
+    Some(from + at)
 }
 
-#[inline]
-fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
-    hay.iter().position(|&b| b == needle)
+/// Finds the newline ending an inline request; a NUL byte before it hides
+/// it, as Redis searches the buffer as a C string.
+fn find_inline_end(buf: &[u8]) -> Option<usize> {
+    let at = buf.iter().position(|&b| b == b'\n' || b == 0)?;
+    (buf[at] == b'\n').then_some(at)
 }
 
 /// Parses a header number the way Redis does (strict: no sign on zero
@@ -125,7 +123,7 @@ impl Decoder {
     }
 
     fn decode_inline(&mut self, buf: &[u8]) -> Result<Option<Request>, DecodeError> {
-        let nl = match memchr(b'\n', buf) {
+        let nl = match find_inline_end(buf) {
             Some(nl) => nl,
             None if buf.len() > INLINE_MAX_BYTES => {
                 return Err(DecodeError::new("too big inline request"))
@@ -155,7 +153,7 @@ impl Decoder {
     ) -> Result<Option<Request>, DecodeError> {
         if self.pending_args == 0 {
             // At '*': read the argument count.
-            let Some(end) = find_crlf(buf, 1) else {
+            let Some(end) = find_header_end(buf, 1) else {
                 if buf.len() > INLINE_MAX_BYTES {
                     return Err(DecodeError::new("too big mbulk count string"));
                 }
@@ -183,7 +181,7 @@ impl Decoder {
                     if self.pos >= buf.len() {
                         return Ok(None);
                     }
-                    let Some(end) = find_crlf(buf, self.pos) else {
+                    let Some(end) = find_header_end(buf, self.pos) else {
                         if buf.len() - self.pos > INLINE_MAX_BYTES {
                             return Err(DecodeError::new("too big bulk count string"));
                         }

@@ -21,8 +21,6 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 const READ_CHUNK: usize = 16 * 1024;
-/// Largest single reservation step for a big announced bulk.
-const RESERVE_STEP_MAX: usize = 1 << 20;
 /// Arguments gathered on the stack; longer requests use a heap vector.
 const STACK_ARGS: usize = 16;
 /// An output buffer that grew beyond this is not kept between batches.
@@ -195,7 +193,7 @@ impl Conn {
     async fn run(
         &mut self,
         stream: &mut TcpStream,
-        notify: &tokio::sync::Notify,
+        notify: &crate::wakeup::Wakeup,
     ) -> Option<String> {
         loop {
             let outcome = self.process_input();
@@ -261,7 +259,9 @@ impl Conn {
     /// large bulk the client announced.
     fn reserve_for_read(&mut self) {
         let wanted = self.dec.wanted(self.inbuf.len());
-        let room = READ_CHUNK.max(wanted.min(RESERVE_STEP_MAX.max(self.inbuf.len())));
+        // Grow with what has really arrived (doubling), never with what a
+        // client merely announced.
+        let room = READ_CHUNK.max(wanted.min(self.inbuf.len()));
         if self.inbuf.capacity() - self.inbuf.len() < room {
             self.inbuf.reserve(room);
         }
@@ -309,7 +309,7 @@ impl Conn {
     /// pause ends or is lifted, or something else happens to the client
     /// (output from others to write, a kill): the caller then looks again.
     /// True when the client was killed.
-    async fn wait_unpause(&mut self, notify: &tokio::sync::Notify) -> bool {
+    async fn wait_unpause(&mut self, notify: &crate::wakeup::Wakeup) -> bool {
         let (until, now) = {
             let st = self.shared.state.borrow();
             if st.clients.get(self.cid).is_none_or(|c| c.kill) {
@@ -339,7 +339,7 @@ impl Conn {
     /// answers it, its deadline passes (then the command's timeout reply is
     /// queued) or something else happens to the client: the caller then
     /// looks again. True when the client was killed.
-    async fn wait_unblocked(&mut self, notify: &tokio::sync::Notify) -> bool {
+    async fn wait_unblocked(&mut self, notify: &crate::wakeup::Wakeup) -> bool {
         let deadline = {
             let mut st = self.shared.state.borrow_mut();
             let now = st.now_ms();
@@ -394,6 +394,7 @@ impl Conn {
         }
         let still_blocked = c.blocked.is_some();
         let bulk_max = st.config.proto_max_bulk_len;
+        commands::call_clock::batch_start();
         let outcome = loop {
             if still_blocked {
                 break Outcome::Blocked;
@@ -466,7 +467,7 @@ impl Conn {
             }
         };
         let (qbuf, free) = (self.inbuf.len(), self.inbuf.capacity() - self.inbuf.len());
-        let now = st.clock.now_ms();
+        let now = commands::call_clock::now_ms(&st.clock);
         if let Some(c) = st.clients.get_mut(self.cid) {
             // Once per batch: the time the client's last command ran.
             c.last_interaction_ms = now;

@@ -1,18 +1,28 @@
 //! The periodic task, `hz` times a second: active expiry with a bounded time
 //! budget, incremental rehashing, and housekeeping. Each run holds the state
 //! for at most about a quarter of its period.
+//!
+//! Invariant: one expiry cycle looks at no more than
+//! `EXPIRE_MAX_SAMPLED_PER_CYCLE` keys, give or take one step's overshoot
+//! (the keys of the last scan position it visits).
 
 use super::SharedRef;
 use crate::commands::collect_side_effects;
 use crate::state::State;
 use std::time::{Duration, Instant};
 
-/// Keys sampled per database per expiry step.
+/// Keys looked at per database per expiry step.
 const EXPIRE_SAMPLES: usize = 20;
 /// Repeat a database's step while more than this percentage was expired.
 const EXPIRE_STALE_PERCENT: usize = 10;
 /// Share of each period active expiry may use, percent.
 const EXPIRE_TIME_PERCENT: u64 = 25;
+/// Most keys one expiry cycle looks at, whatever the clock says: with a
+/// million keys expiring at once a tick still does bounded work (at the
+/// default hz that is over 600k keys a second).
+pub const EXPIRE_MAX_SAMPLED_PER_CYCLE: usize = 1 << 16;
+/// Expiry steps between handing deletions on (see `hand_on_deletions`).
+const HAND_ON_STEPS: usize = 16;
 /// Time spent rehashing per period, per database dict.
 const REHASH_BUDGET: Duration = Duration::from_micros(1000);
 
@@ -24,12 +34,7 @@ pub async fn run(shared: SharedRef) {
         if st.shutting_down {
             return;
         }
-        if st.active_expire && !st.loading {
-            active_expire(
-                &mut st,
-                Duration::from_micros(1_000_000 * EXPIRE_TIME_PERCENT / 100 / hz),
-            );
-        }
+        expire_tick(&mut st);
         rehash(&mut st);
         expire_pause(&mut st, &shared);
         collect_side_effects(&mut st);
@@ -41,23 +46,84 @@ pub async fn run(shared: SharedRef) {
     }
 }
 
-fn active_expire(st: &mut State, budget: Duration) {
+/// What one active-expiry cycle did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ExpireCycle {
+    /// Keys with an expiry looked at, across databases.
+    pub sampled: usize,
+    /// Keys deleted because they had expired.
+    pub expired: usize,
+    /// Steps (samples of up to `EXPIRE_SAMPLES` keys) taken.
+    pub steps: usize,
+    /// The cycle stopped on its time budget or its key cap.
+    pub capped: bool,
+}
+
+/// The active-expiry part of one tick of the periodic task: an expiry
+/// cycle with a quarter of the tick as budget, when active expiry is on.
+pub fn expire_tick(st: &mut State) -> ExpireCycle {
+    if !st.active_expire || st.loading {
+        return ExpireCycle::default();
+    }
+    let hz = st.config.hz.clamp(1, 500) as u64;
+    active_expire_cycle(
+        st,
+        Duration::from_micros(1_000_000 * EXPIRE_TIME_PERCENT / 100 / hz),
+    )
+}
+
+/// Deletes expired keys that nobody looks up: each database in turn (from
+/// where the last cycle stopped) is sampled in steps, and a database is
+/// stepped again while more than `EXPIRE_STALE_PERCENT` of a step's sample
+/// had expired. The cycle ends after `budget` or `EXPIRE_MAX_SAMPLED_PER_CYCLE`
+/// keys, whichever comes first. The deletions' DELs and `expired` events
+/// are sent on as the cycle goes, so the budget covers them too.
+pub fn active_expire_cycle(st: &mut State, budget: Duration) -> ExpireCycle {
     let start = Instant::now();
     let now = st.now_ms();
+    let mut cycle = ExpireCycle::default();
     let ndb = st.keyspace.dbs.len();
-    for i in 0..ndb {
+    'dbs: for _ in 0..ndb {
+        let i = st.keyspace.expire_next_db % ndb;
+        st.keyspace.expire_next_db = (i + 1) % ndb;
         loop {
-            let (sampled, expired) = st.keyspace.dbs[i].active_expire_step(now, EXPIRE_SAMPLES);
-            if sampled == 0
-                || expired * 100 / sampled <= EXPIRE_STALE_PERCENT
+            let step = st.keyspace.dbs[i].active_expire_step(now, EXPIRE_SAMPLES);
+            cycle.steps += 1;
+            cycle.sampled += step.sampled;
+            cycle.expired += step.expired;
+            if cycle.steps % HAND_ON_STEPS == 0 {
+                hand_on_deletions(st);
+            }
+            if cycle.sampled + EXPIRE_SAMPLES > EXPIRE_MAX_SAMPLED_PER_CYCLE
                 || start.elapsed() > budget
             {
+                cycle.capped = true;
+                break 'dbs;
+            }
+            if step.sampled == 0 || step.expired * 100 / step.sampled <= EXPIRE_STALE_PERCENT {
                 break;
             }
         }
-        if start.elapsed() > budget {
-            break;
+    }
+    hand_on_deletions(st);
+    if cycle.sampled > 0 {
+        let perc = cycle.expired as f64 / cycle.sampled as f64;
+        st.stats.expired_stale_perc = perc * 0.05 + st.stats.expired_stale_perc * 0.95;
+    }
+    cycle
+}
+
+/// Sends on the deletions made so far: `expired` events and one DEL per
+/// key (UNLINK with `lazyfree-lazy-expire`), each a command of its own
+/// rather than one transaction.
+fn hand_on_deletions(st: &mut State) {
+    collect_side_effects(st);
+    let unlink = st.config.lazyfree_lazy_expire;
+    for mut op in std::mem::take(&mut st.pending_ops) {
+        if unlink && op.args.first().is_some_and(|a| a == b"DEL") {
+            op.args[0] = b"UNLINK".to_vec();
         }
+        st.prop.emit(std::slice::from_ref(&op));
     }
 }
 

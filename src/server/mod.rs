@@ -6,7 +6,7 @@
 //! across one; no module imports `server`.
 
 mod conn;
-mod cron;
+pub mod cron;
 pub mod log;
 
 use crate::config::Config;

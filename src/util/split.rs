@@ -10,8 +10,12 @@ fn hex(c: u8) -> Option<u8> {
 }
 
 /// Returns `None` on unbalanced quotes or a closing quote not followed by a
-/// space.
+/// space. A NUL byte ends the line, as it ends a C string.
 pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
+    let line = match line.iter().position(|&b| b == 0) {
+        Some(nul) => &line[..nul],
+        None => line,
+    };
     let mut out = Vec::new();
     let mut i = 0;
     let n = line.len();

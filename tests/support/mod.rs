@@ -1,6 +1,8 @@
 //! Test helpers: start a server binary on a free port, and talk raw RESP to it byte for byte.
 #![allow(dead_code)]
 
+pub mod proc;
+
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};

@@ -25,6 +25,8 @@ pub fn debug(ctx: &mut Ctx, args: &[&[u8]]) {
         ctx.out.ok();
     } else if eq_ic(sub, b"populate") && (3..=5).contains(&n) {
         populate(ctx, args)
+    } else if eq_ic(sub, b"protocol") && n == 3 {
+        protocol(ctx, args[2])
     } else if eq_ic(sub, b"object") && n == 3 {
         object(ctx, args[2])
     } else if eq_ic(sub, b"log") && n == 3 {
@@ -41,8 +43,6 @@ pub fn debug(ctx: &mut Ctx, args: &[&[u8]]) {
         );
         reply.extend_from_slice(b"\r\n");
         ctx.out.raw(&reply);
-    } else if eq_ic(sub, b"protocol") && n == 3 {
-        protocol(ctx, args[2])
     } else if eq_ic(sub, b"change-repl-id") && n == 2 {
         ctx.st.change_replid();
         ctx.out.ok();
