@@ -235,15 +235,11 @@ fn list(ctx: &mut Ctx, args: &[&[u8]]) {
     let cid = ctx.cid;
     let mut text = String::new();
     let ids: Vec<ClientId> = match &filter {
-        Filter::Ids(ids) => {
-            let mut v: Vec<ClientId> = Vec::new();
-            for &i in ids {
-                if i > 0 && ctx.st.clients.get(i as u64).is_some() && !v.contains(&(i as u64)) {
-                    v.push(i as u64);
-                }
-            }
-            v
-        }
+        // In the order given, repeats included.
+        Filter::Ids(ids) => ids
+            .iter()
+            .filter_map(|&i| u64::try_from(i).ok())
+            .collect(),
         _ => ctx.st.client_ids(),
     };
     for i in ids {
