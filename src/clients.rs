@@ -6,9 +6,9 @@
 //! thread; the connection task drains it after being notified.
 
 use crate::protocol::Proto;
+use crate::wakeup::Wakeup;
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
-use crate::wakeup::Wakeup;
 
 pub type ClientId = u64;
 

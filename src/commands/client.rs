@@ -236,10 +236,7 @@ fn list(ctx: &mut Ctx, args: &[&[u8]]) {
     let mut text = String::new();
     let ids: Vec<ClientId> = match &filter {
         // In the order given, repeats included.
-        Filter::Ids(ids) => ids
-            .iter()
-            .filter_map(|&i| u64::try_from(i).ok())
-            .collect(),
+        Filter::Ids(ids) => ids.iter().filter_map(|&i| u64::try_from(i).ok()).collect(),
         _ => ctx.st.client_ids(),
     };
     for i in ids {
