@@ -71,16 +71,17 @@ fn main() {
         Some(p) => log::notice(&format!("Configuration loaded from {}", p.display())),
         None => log::warning("No config file specified, using the default config. In order to specify a config file use strata-server /path/to/redis.conf"),
     }
+    // As in Redis, a relative pid file lives in `dir`: change into it first.
+    if let Err(e) = std::env::set_current_dir(&config.dir) {
+        log::warning(&format!("Can't chdir to '{}': {e}", config.dir));
+        std::process::exit(1);
+    }
     if let Some(p) = &config.pidfile {
         if let Err(e) = std::fs::write(p, format!("{}\n", std::process::id())) {
             log::warning(&format!("Failed to write PID file {p}: {e}"));
         }
     } else if config.daemonize {
         let _ = std::fs::write("/var/run/redis.pid", format!("{}\n", std::process::id()));
-    }
-    if let Err(e) = std::env::set_current_dir(&config.dir) {
-        log::warning(&format!("Can't chdir to '{}': {e}", config.dir));
-        std::process::exit(1);
     }
     log::notice(&format!("Running mode=standalone, port={}.", config.port));
     match server::run(config) {
