@@ -167,14 +167,28 @@ fn config_set(ctx: &mut Ctx, args: &[&[u8]]) {
     }
     let pairs: Vec<(&[u8], &[u8])> = args[2..].chunks(2).map(|p| (p[0], p[1])).collect();
     let local = ctx.client().addr.starts_with("127.") || ctx.client().addr.starts_with("[::1]");
+    let before = ctx.st.config.clone();
     match ctx.st.config.set_from(&pairs, local) {
         Ok(changed) => {
+            // Moving the listeners at runtime is not built yet: refuse it
+            // whole rather than accept a value that would not take effect.
+            if let Some(name) = changed.iter().find(|c| LISTEN_SETTINGS.contains(c)) {
+                ctx.st.config = before;
+                let msg = format!(
+                    "ERR CONFIG SET failed (possibly related to argument '{name}') - changing the listening \
+                     address at runtime is not supported yet: set it in the configuration file and restart"
+                );
+                return ctx.err(&msg);
+            }
             ctx.st.apply_config(&changed);
             ctx.out.ok()
         }
         Err(e) => ctx.err(&e),
     }
 }
+
+/// Settings that would need the listeners to move.
+const LISTEN_SETTINGS: &[&str] = &["port", "bind"];
 
 fn config_resetstat(ctx: &mut Ctx, _: &[&[u8]]) {
     ctx.st.stats.reset();
