@@ -1,50 +1,14 @@
 //! Pins the one write path: what each command hands to the AOF/replication
 //! feed (relative expiries made absolute, SELECT on db change, MULTI/EXEC).
 
-use strata::commands;
-use strata::config::Config;
-use strata::protocol::{Proto, ReplyBuf};
-use strata::state::{Clock, State};
+mod support;
 
-struct Harness {
-    st: State,
-    cid: u64,
-}
-
-impl Harness {
-    fn new() -> Self {
-        let mut st = State::new(Config::default());
-        st.prop.enabled = true;
-        st.clock = Clock::Manual(1_700_000_000_000);
-        let cid = st.add_detached_client();
-        Harness { st, cid }
-    }
-
-    /// Runs a command; returns (reply bytes, propagated bytes).
-    fn run(&mut self, args: &[&str]) -> (String, String) {
-        let argv: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
-        let mut out = ReplyBuf::new(Proto::Resp2);
-        commands::process(&mut self.st, self.cid, &argv, &mut out);
-        let prop = self.st.prop.take();
-        (
-            String::from_utf8_lossy(&out.buf).into_owned(),
-            String::from_utf8_lossy(&prop).into_owned(),
-        )
-    }
-}
-
-/// Encodes a command as RESP for comparisons.
-fn resp(args: &[&str]) -> String {
-    let mut s = format!("*{}\r\n", args.len());
-    for a in args {
-        s.push_str(&format!("${}\r\n{}\r\n", a.len(), a));
-    }
-    s
-}
+use strata::state::Clock;
+use support::library::{resp, Harness};
 
 #[test]
 fn set_ex_propagates_as_pxat() {
-    let mut h = Harness::new();
+    let mut h = Harness::at(1_700_000_000_000);
     let (reply, prop) = h.run(&["SET", "k", "v", "EX", "10"]);
     assert_eq!(reply, "+OK\r\n");
     let expect = resp(&["SELECT", "0"]) + &resp(&["SET", "k", "v", "PXAT", "1700000010000"]);
@@ -53,7 +17,7 @@ fn set_ex_propagates_as_pxat() {
 
 #[test]
 fn failed_conditional_set_propagates_nothing() {
-    let mut h = Harness::new();
+    let mut h = Harness::at(1_700_000_000_000);
     h.run(&["SET", "k", "v"]);
     let (reply, prop) = h.run(&["SET", "k", "w", "NX"]);
     assert_eq!(reply, "$-1\r\n");
@@ -62,7 +26,7 @@ fn failed_conditional_set_propagates_nothing() {
 
 #[test]
 fn select_emitted_only_on_db_change() {
-    let mut h = Harness::new();
+    let mut h = Harness::at(1_700_000_000_000);
     h.run(&["SET", "a", "1"]);
     let (_, prop) = h.run(&["SET", "b", "2"]);
     assert_eq!(prop, resp(&["SET", "b", "2"]));
@@ -73,7 +37,7 @@ fn select_emitted_only_on_db_change() {
 
 #[test]
 fn exec_wraps_several_writes_in_multi() {
-    let mut h = Harness::new();
+    let mut h = Harness::at(1_700_000_000_000);
     h.run(&["SET", "warm", "up"]);
     h.run(&["MULTI"]);
     h.run(&["SET", "a", "1"]);
@@ -88,7 +52,7 @@ fn exec_wraps_several_writes_in_multi() {
 
 #[test]
 fn lazy_expiry_propagates_del_before_the_command() {
-    let mut h = Harness::new();
+    let mut h = Harness::at(1_700_000_000_000);
     h.run(&["SET", "k", "v", "PX", "100"]);
     h.st.clock = Clock::Manual(1_700_000_000_200);
     let (reply, prop) = h.run(&["SET", "k", "w", "NX"]);

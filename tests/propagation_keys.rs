@@ -4,61 +4,11 @@
 //! (alone for active expiry, SCAN and RANDOMKEY; in one MULTI with the
 //! command otherwise).
 
-use strata::commands;
-use strata::config::Config;
-use strata::protocol::{Proto, ReplyBuf};
-use strata::state::{Clock, State};
+mod support;
+
+use support::library::{resp, Harness};
 
 const T0: i64 = 1_700_000_000_000;
-
-struct Harness {
-    st: State,
-    cid: u64,
-}
-
-impl Harness {
-    fn new() -> Self {
-        let mut st = State::new(Config::default());
-        st.prop.enabled = true;
-        st.clock = Clock::Manual(T0);
-        let cid = st.add_detached_client();
-        let mut h = Harness { st, cid };
-        // The first write also selects the database; start past it.
-        h.run(&["SET", "warm", "up"]);
-        h
-    }
-
-    /// Runs a command; returns (reply bytes, propagated bytes).
-    fn run(&mut self, args: &[&str]) -> (String, String) {
-        let argv: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
-        let mut out = ReplyBuf::new(Proto::Resp2);
-        commands::process(&mut self.st, self.cid, &argv, &mut out);
-        let prop = self.st.prop.take();
-        (
-            String::from_utf8_lossy(&out.buf).into_owned(),
-            String::from_utf8_lossy(&prop).into_owned(),
-        )
-    }
-
-    /// The propagated bytes of a command whose reply does not matter.
-    fn prop(&mut self, args: &[&str]) -> String {
-        self.run(args).1
-    }
-
-    fn advance_ms(&mut self, ms: i64) {
-        let now = self.st.clock.now_ms();
-        self.st.clock = Clock::Manual(now + ms);
-    }
-}
-
-/// Encodes a command as RESP for comparisons.
-fn resp(args: &[&str]) -> String {
-    let mut s = format!("*{}\r\n", args.len());
-    for a in args {
-        s.push_str(&format!("${}\r\n{}\r\n", a.len(), a));
-    }
-    s
-}
 
 fn multi(cmds: &[&[&str]]) -> String {
     let mut s = resp(&["MULTI"]);
@@ -70,7 +20,7 @@ fn multi(cmds: &[&[&str]]) -> String {
 
 #[test]
 fn relative_and_second_expiries_become_pexpireat() {
-    let mut h = Harness::new();
+    let mut h = Harness::warmed(T0);
     h.run(&["SET", "k", "v"]);
     let (reply, prop) = h.run(&["EXPIRE", "k", "100"]);
     assert_eq!(reply, ":1\r\n");
@@ -92,7 +42,7 @@ fn relative_and_second_expiries_become_pexpireat() {
 
 #[test]
 fn expiry_in_the_past_propagates_del() {
-    let mut h = Harness::new();
+    let mut h = Harness::warmed(T0);
     for args in [
         &["EXPIRE", "k", "-1"][..],
         &["EXPIREAT", "k", "1"],
@@ -110,7 +60,7 @@ fn expiry_in_the_past_propagates_del() {
 
 #[test]
 fn refused_expiry_changes_propagate_nothing() {
-    let mut h = Harness::new();
+    let mut h = Harness::warmed(T0);
     h.run(&["SET", "k", "v"]);
     for args in [
         &["EXPIRE", "nosuch", "10"][..],
@@ -133,7 +83,7 @@ fn refused_expiry_changes_propagate_nothing() {
 
 #[test]
 fn key_commands_propagate_as_sent_when_they_change_something() {
-    let mut h = Harness::new();
+    let mut h = Harness::warmed(T0);
     h.run(&["SET", "a", "1"]);
     h.run(&["SET", "b", "1"]);
     assert_eq!(
@@ -160,7 +110,7 @@ fn key_commands_propagate_as_sent_when_they_change_something() {
 
 #[test]
 fn flushes_always_propagate_without_counting_changes() {
-    let mut h = Harness::new();
+    let mut h = Harness::warmed(T0);
     h.run(&["SELECT", "5"]);
     let dirty = h.st.dirty;
     let (reply, prop) = h.run(&["FLUSHDB"]);
@@ -178,7 +128,7 @@ fn flushes_always_propagate_without_counting_changes() {
 
 #[test]
 fn expired_destination_is_deleted_before_move_in_one_transaction() {
-    let mut h = Harness::new();
+    let mut h = Harness::warmed(T0);
     h.run(&["SELECT", "1"]);
     h.run(&["SET", "k", "old", "PX", "100"]);
     h.run(&["SELECT", "0"]);
@@ -193,7 +143,7 @@ fn expired_destination_is_deleted_before_move_in_one_transaction() {
 
 #[test]
 fn expired_keys_met_by_a_command_are_deleted_in_its_transaction() {
-    let mut h = Harness::new();
+    let mut h = Harness::warmed(T0);
     h.run(&["SET", "a", "1", "PX", "100"]);
     h.run(&["SET", "b", "1", "PX", "100"]);
     h.run(&["SET", "c", "1"]);
@@ -245,7 +195,7 @@ fn commands_of(mut s: &str) -> Vec<Vec<String>> {
 
 #[test]
 fn scan_and_randomkey_emit_each_expiry_deletion_alone() {
-    let mut h = Harness::new();
+    let mut h = Harness::warmed(T0);
     h.run(&["DEL", "warm"]);
     for cmd in [&["SCAN", "0"][..], &["RANDOMKEY"]] {
         h.run(&["SET", "a", "1", "PX", "100"]);
@@ -275,7 +225,7 @@ fn scan_and_randomkey_emit_each_expiry_deletion_alone() {
 
 #[test]
 fn active_expiry_emits_each_deletion_alone() {
-    let mut h = Harness::new();
+    let mut h = Harness::warmed(T0);
     for k in ["a", "b", "c"] {
         h.run(&["SET", k, "1", "PX", "100"]);
     }
@@ -301,7 +251,7 @@ fn active_expiry_emits_each_deletion_alone() {
 
 #[test]
 fn paused_clients_pause_expiry_deletions() {
-    let mut h = Harness::new();
+    let mut h = Harness::warmed(T0);
     h.run(&["SET", "k", "v", "PX", "100"]);
     assert_eq!(h.run(&["CLIENT", "PAUSE", "10000", "WRITE"]).0, "+OK\r\n");
     h.advance_ms(200);

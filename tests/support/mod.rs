@@ -1,6 +1,7 @@
 //! Test helpers: start a server binary on a free port, and talk raw RESP to it byte for byte.
 #![allow(dead_code)]
 
+pub mod library;
 pub mod proc;
 
 use std::fs::File;
