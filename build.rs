@@ -4,9 +4,5 @@
 
 fn main() {
     println!("cargo:rerun-if-changed=src/util/longdouble.c");
-    cc::Build::new()
-        .file("src/util/longdouble.c")
-        .opt_level(2)
-        .warnings(true)
-        .compile("strata_longdouble");
+    cc::Build::new().file("src/util/longdouble.c").opt_level(2).warnings(true).compile("strata_longdouble");
 }

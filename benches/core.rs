@@ -9,14 +9,7 @@ fn pipeline(n: usize) -> Vec<u8> {
     let mut v = Vec::new();
     for i in 0..n {
         let key = format!("key:{i:012}");
-        v.extend_from_slice(
-            format!(
-                "*3\r\n$3\r\nSET\r\n${}\r\n{}\r\n$3\r\nxyz\r\n",
-                key.len(),
-                key
-            )
-            .as_bytes(),
-        );
+        v.extend_from_slice(format!("*3\r\n$3\r\nSET\r\n${}\r\n{}\r\n$3\r\nxyz\r\n", key.len(), key).as_bytes());
     }
     v
 }
@@ -29,9 +22,7 @@ fn decode(c: &mut Criterion) {
         b.iter(|| {
             let mut d = Decoder::new();
             let mut at = 0;
-            while let Ok(Some(Request::Multibulk { consumed })) =
-                d.decode(&buf[at..], true, 512 << 20)
-            {
+            while let Ok(Some(Request::Multibulk { consumed })) = d.decode(&buf[at..], true, 512 << 20) {
                 black_box(&d.ranges);
                 at += consumed;
             }
@@ -58,9 +49,7 @@ fn reply(c: &mut Criterion) {
 
 fn keyspace(c: &mut Criterion) {
     let mut db = Db::new(0);
-    let keys: Vec<Vec<u8>> = (0..100_000)
-        .map(|i| format!("key:{i:012}").into_bytes())
-        .collect();
+    let keys: Vec<Vec<u8>> = (0..100_000).map(|i| format!("key:{i:012}").into_bytes()).collect();
     for k in &keys {
         db.set(k, Value::string(b"xyz"), false, 0);
     }

@@ -97,14 +97,7 @@ pub struct Client {
 }
 
 impl Client {
-    pub fn new(
-        id: ClientId,
-        addr: String,
-        laddr: String,
-        fd: i32,
-        now_ms: i64,
-        authed: bool,
-    ) -> Self {
+    pub fn new(id: ClientId, addr: String, laddr: String, fd: i32, now_ms: i64, authed: bool) -> Self {
         Client {
             id,
             addr,
@@ -170,10 +163,7 @@ pub struct Clients {
 
 impl Clients {
     pub fn new() -> Self {
-        Clients {
-            map: HashMap::default(),
-            next_id: 1,
-        }
+        Clients { map: HashMap::default(), next_id: 1 }
     }
 
     pub fn alloc_id(&mut self) -> ClientId {

@@ -52,11 +52,7 @@ fn main() {
         daemonize();
     }
     log::init(
-        if config.daemonize && config.logfile.is_empty() {
-            "/dev/null"
-        } else {
-            &config.logfile
-        },
+        if config.daemonize && config.logfile.is_empty() { "/dev/null" } else { &config.logfile },
         config.loglevel,
     );
     log::notice("oO0OoO0OoO0Oo Strata is starting oO0OoO0OoO0Oo");

@@ -66,10 +66,7 @@ impl Propagator {
 
     fn select(&mut self, db: usize) {
         if self.last_db != Some(db) {
-            encode_command(
-                &mut self.buf,
-                &[b"SELECT".as_ref(), itoa(db as i64).as_bytes()],
-            );
+            encode_command(&mut self.buf, &[b"SELECT".as_ref(), itoa(db as i64).as_bytes()]);
             self.last_db = Some(db);
         }
     }
@@ -91,14 +88,8 @@ mod tests {
 
     #[test]
     fn select_once_and_wrap() {
-        let mut p = Propagator {
-            enabled: true,
-            ..Default::default()
-        };
-        let op = |db, a: &[&str]| Op {
-            db,
-            args: a.iter().map(|s| s.as_bytes().to_vec()).collect(),
-        };
+        let mut p = Propagator { enabled: true, ..Default::default() };
+        let op = |db, a: &[&str]| Op { db, args: a.iter().map(|s| s.as_bytes().to_vec()).collect() };
         p.emit(&[op(0, &["SET", "a", "1"])]);
         p.emit(&[op(0, &["DEL", "a"])]);
         p.emit(&[op(1, &["DEL", "x"]), op(1, &["SET", "b", "2"])]);

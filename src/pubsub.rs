@@ -28,11 +28,7 @@ impl PubSub {
     pub fn add(&mut self, kind: Kind, name: &[u8], id: ClientId) {
         match kind {
             Kind::Channel => self.channels.entry(name.to_vec()).or_default().push(id),
-            Kind::Shard => self
-                .shard_channels
-                .entry(name.to_vec())
-                .or_default()
-                .push(id),
+            Kind::Shard => self.shard_channels.entry(name.to_vec()).or_default().push(id),
             Kind::Pattern => match self.patterns.iter_mut().find(|(p, _)| p == name) {
                 Some((_, ids)) => ids.push(id),
                 None => self.patterns.push((name.to_vec(), vec![id])),

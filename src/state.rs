@@ -150,10 +150,7 @@ impl Stats {
 
     pub fn reset(&mut self) {
         let connections = 0;
-        *self = Stats {
-            total_connections_received: connections,
-            ..Default::default()
-        };
+        *self = Stats { total_connections_received: connections, ..Default::default() };
     }
 }
 
@@ -168,10 +165,7 @@ pub enum Clock {
 impl Clock {
     pub fn now_ms(&self) -> i64 {
         match self {
-            Clock::System => SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map(|d| d.as_millis() as i64)
-                .unwrap_or(0),
+            Clock::System => SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0),
             Clock::Manual(t) => *t,
         }
     }
@@ -258,16 +252,11 @@ impl State {
             Err(_) => now as u64 ^ std::process::id() as u64,
         };
         let mut rng = Rng::new(seed);
-        let mut hex40 = || -> String {
-            (0..40)
-                .map(|_| char::from(b"0123456789abcdef"[(rng.next_u64() % 16) as usize]))
-                .collect()
-        };
+        let mut hex40 =
+            || -> String { (0..40).map(|_| char::from(b"0123456789abcdef"[(rng.next_u64() % 16) as usize])).collect() };
         let run_id = hex40();
         let replid = hex40();
-        let notify_flags =
-            crate::commands::notify::parse_flags(config.notify_keyspace_events.as_bytes())
-                .unwrap_or(0);
+        let notify_flags = crate::commands::notify::parse_flags(config.notify_keyspace_events.as_bytes()).unwrap_or(0);
         State {
             keyspace: Keyspace::new(config.databases),
             port: config.port,
@@ -313,9 +302,7 @@ impl State {
 
     /// A new random replication id (DEBUG CHANGE-REPL-ID).
     pub fn change_replid(&mut self) {
-        self.replid = (0..40)
-            .map(|_| char::from(b"0123456789abcdef"[(self.rng.next_u64() % 16) as usize]))
-            .collect();
+        self.replid = (0..40).map(|_| char::from(b"0123456789abcdef"[(self.rng.next_u64() % 16) as usize])).collect();
     }
 
     pub fn client_ids(&self) -> Vec<ClientId> {
@@ -348,14 +335,7 @@ impl State {
     pub fn add_detached_client(&mut self) -> ClientId {
         let id = self.clients.alloc_id();
         let now = self.now_ms();
-        let c = crate::clients::Client::new(
-            id,
-            "127.0.0.1:0".into(),
-            "127.0.0.1:0".into(),
-            -1,
-            now,
-            true,
-        );
+        let c = crate::clients::Client::new(id, "127.0.0.1:0".into(), "127.0.0.1:0".into(), -1, now, true);
         self.clients.map.insert(id, c);
         id
     }

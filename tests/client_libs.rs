@@ -16,8 +16,7 @@ fn start() -> TestServer {
 }
 
 fn client(server: &TestServer, query: &str) -> redis::Client {
-    redis::Client::open(format!("redis://127.0.0.1:{}/{query}", server.port))
-        .expect("valid connection URL")
+    redis::Client::open(format!("redis://127.0.0.1:{}/{query}", server.port)).expect("valid connection URL")
 }
 
 fn connect(server: &TestServer) -> redis::Connection {
@@ -63,15 +62,8 @@ fn connect_set_get_del() {
 fn pipeline_replies_in_order() {
     let server = start();
     let mut con = connect(&server);
-    let (a, b): (i64, String) = redis::pipe()
-        .set("a", 1)
-        .ignore()
-        .set("b", "two")
-        .ignore()
-        .get("a")
-        .get("b")
-        .query(&mut con)
-        .unwrap();
+    let (a, b): (i64, String) =
+        redis::pipe().set("a", 1).ignore().set("b", "two").ignore().get("a").get("b").query(&mut con).unwrap();
     assert_eq!((a, b.as_str()), (1, "two"));
     let mut pipe = redis::pipe();
     for i in 0..2000 {
@@ -83,8 +75,7 @@ fn pipeline_replies_in_order() {
     let values: Vec<i64> = pipe.query(&mut con).unwrap();
     assert_eq!(values, (0..2000).collect::<Vec<i64>>());
     // An error inside a pipeline surfaces as the pipeline's error.
-    let result: RedisResult<(String, String)> =
-        redis::pipe().get("a").cmd("NOSUCHCOMMAND").query(&mut con);
+    let result: RedisResult<(String, String)> = redis::pipe().get("a").cmd("NOSUCHCOMMAND").query(&mut con);
     let err = result.unwrap_err();
     assert_eq!(err.code(), Some("ERR"), "{err:?}");
     // ... and the connection is still in step afterwards.
@@ -105,10 +96,7 @@ fn transaction_helper_retries_when_watched_key_changes() {
             // Someone else writes between WATCH and EXEC: the first EXEC must fail.
             let _: () = other.set("counter", 100)?;
         }
-        pipe.set("counter", current + 1)
-            .ignore()
-            .get("counter")
-            .query(con)
+        pipe.set("counter", current + 1).ignore().get("counter").query(con)
     })
     .unwrap();
     assert_eq!(attempts, 2, "the transaction should have been retried once");
@@ -120,29 +108,15 @@ fn transaction_helper_retries_when_watched_key_changes() {
 fn atomic_pipeline_and_exec_abort() {
     let server = start();
     let mut con = connect(&server);
-    let (old, new): (Option<String>, String) = redis::pipe()
-        .atomic()
-        .get("t")
-        .set("t", "x")
-        .ignore()
-        .get("t")
-        .query(&mut con)
-        .unwrap();
+    let (old, new): (Option<String>, String) =
+        redis::pipe().atomic().get("t").set("t", "x").ignore().get("t").query(&mut con).unwrap();
     assert_eq!((old, new.as_str()), (None, "x"));
     // A command refused while queueing aborts the whole transaction (EXECABORT); the library
     // reports the first refusal, the more useful of the two.
-    let result: RedisResult<Value> = redis::pipe()
-        .atomic()
-        .set("t", "y")
-        .cmd("SET")
-        .arg("only-a-key")
-        .query(&mut con);
+    let result: RedisResult<Value> = redis::pipe().atomic().set("t", "y").cmd("SET").arg("only-a-key").query(&mut con);
     let err = result.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::ResponseError, "{err:?}");
-    assert_eq!(
-        err.detail(),
-        Some("wrong number of arguments for 'set' command")
-    );
+    assert_eq!(err.detail(), Some("wrong number of arguments for 'set' command"));
     assert_eq!(con.get::<_, String>("t").unwrap(), "x", "nothing ran");
 }
 
@@ -199,10 +173,7 @@ fn binary_safe_keys_and_values() {
         assert_eq!(&got, v, "value of {k:?}");
     }
     let missing: Option<Vec<u8>> = con.get(b"nul".as_slice()).unwrap();
-    assert_eq!(
-        missing, None,
-        "a prefix of a key up to its NUL is another key"
-    );
+    assert_eq!(missing, None, "a prefix of a key up to its NUL is another key");
 }
 
 #[test]
@@ -217,10 +188,7 @@ fn incr_and_friends() {
     let _: () = con.set("s", "abc").unwrap();
     let err = con.incr::<_, _, i64>("s", 1).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::ResponseError);
-    assert_eq!(
-        err.detail(),
-        Some("value is not an integer or out of range")
-    );
+    assert_eq!(err.detail(), Some("value is not an integer or out of range"));
 }
 
 #[test]
@@ -269,32 +237,14 @@ fn set_with_expiry_options() {
 fn errors_map_to_library_kinds() {
     let server = start();
     let mut con = connect(&server);
-    let err = redis::cmd("NOSUCHCOMMAND")
-        .arg("x")
-        .query::<Value>(&mut con)
-        .unwrap_err();
+    let err = redis::cmd("NOSUCHCOMMAND").arg("x").query::<Value>(&mut con).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::ResponseError, "{err:?}");
     assert_eq!(err.code(), Some("ERR"));
-    assert_eq!(
-        err.detail(),
-        Some("unknown command 'NOSUCHCOMMAND', with args beginning with: 'x' ")
-    );
+    assert_eq!(err.detail(), Some("unknown command 'NOSUCHCOMMAND', with args beginning with: 'x' "));
     let err = redis::cmd("GET").query::<Value>(&mut con).unwrap_err();
-    assert_eq!(
-        err.detail(),
-        Some("wrong number of arguments for 'get' command")
-    );
-    let err = redis::cmd("SET")
-        .arg("k")
-        .arg("v")
-        .arg("EX")
-        .arg("soon")
-        .query::<Value>(&mut con)
-        .unwrap_err();
-    assert_eq!(
-        err.detail(),
-        Some("value is not an integer or out of range")
-    );
+    assert_eq!(err.detail(), Some("wrong number of arguments for 'get' command"));
+    let err = redis::cmd("SET").arg("k").arg("v").arg("EX").arg("soon").query::<Value>(&mut con).unwrap_err();
+    assert_eq!(err.detail(), Some("value is not an integer or out of range"));
     // Type conversion errors are the library's own.
     let _: () = con.set("word", "abc").unwrap();
     let err = con.get::<_, i64>("word").unwrap_err();
@@ -308,17 +258,10 @@ fn errors_map_to_library_kinds() {
 fn wrongtype_error() {
     let server = start();
     let mut con = connect(&server);
-    let _: i64 = redis::cmd("LPUSH")
-        .arg("list")
-        .arg("a")
-        .query(&mut con)
-        .unwrap();
+    let _: i64 = redis::cmd("LPUSH").arg("list").arg("a").query(&mut con).unwrap();
     let err = con.get::<_, String>("list").unwrap_err();
     assert_eq!(err.code(), Some("WRONGTYPE"), "{err:?}");
-    assert_eq!(
-        err.detail(),
-        Some("Operation against a key holding the wrong kind of value")
-    );
+    assert_eq!(err.detail(), Some("Operation against a key holding the wrong kind of value"));
 }
 
 #[test]
@@ -326,16 +269,10 @@ fn password_through_the_url() {
     // The standard helper cannot wait on a password-protected server; start one directly.
     let server = support::proc::PlainServer::start(&ours_binary(), &["--requirepass", "pw"]);
     let url = |auth: &str| format!("redis://{auth}127.0.0.1:{}/", server.port);
-    let mut con = redis::Client::open(url(":pw@"))
-        .unwrap()
-        .get_connection_with_timeout(TIMEOUT)
-        .unwrap();
+    let mut con = redis::Client::open(url(":pw@")).unwrap().get_connection_with_timeout(TIMEOUT).unwrap();
     let _: () = con.set("k", "v").unwrap();
     assert_eq!(con.get::<_, String>("k").unwrap(), "v");
-    let mut anonymous = redis::Client::open(url(""))
-        .unwrap()
-        .get_connection_with_timeout(TIMEOUT)
-        .unwrap();
+    let mut anonymous = redis::Client::open(url("")).unwrap().get_connection_with_timeout(TIMEOUT).unwrap();
     let err = anonymous.get::<_, String>("k").unwrap_err();
     assert_eq!(err.code(), Some("NOAUTH"), "{err:?}");
     let wrong = redis::Client::open(url(":nope@"))
@@ -356,13 +293,8 @@ fn resp3_connection() {
     let missing: Value = con.get("missing").unwrap();
     assert_eq!(missing, Value::Nil);
     let hello: Value = redis::cmd("HELLO").arg(3).query(&mut con).unwrap();
-    let Value::Map(fields) = hello else {
-        panic!("HELLO 3 should be a map, got {hello:?}")
-    };
-    let proto = fields
-        .iter()
-        .find(|(k, _)| *k == Value::BulkString(b"proto".to_vec()))
-        .map(|(_, v)| v.clone());
+    let Value::Map(fields) = hello else { panic!("HELLO 3 should be a map, got {hello:?}") };
+    let proto = fields.iter().find(|(k, _)| *k == Value::BulkString(b"proto".to_vec())).map(|(_, v)| v.clone());
     assert_eq!(proto, Some(Value::Int(3)));
     // Pub/sub messages arrive as pushes; the library's PubSub handles both protocols. Over
     // RESP3 it does not wait for the subscription to be confirmed, so we poll until it is.
@@ -372,11 +304,7 @@ fn resp3_connection() {
     sub.subscribe("ch").unwrap();
     let deadline = Instant::now() + TIMEOUT;
     loop {
-        let (_, n): (String, i64) = redis::cmd("PUBSUB")
-            .arg("NUMSUB")
-            .arg("ch")
-            .query(&mut publisher)
-            .unwrap();
+        let (_, n): (String, i64) = redis::cmd("PUBSUB").arg("NUMSUB").arg("ch").query(&mut publisher).unwrap();
         if n == 1 {
             break;
         }

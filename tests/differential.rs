@@ -53,11 +53,7 @@ fn parse_cases(file: &str, text: &str) -> Vec<Case> {
     for (i, raw_line) in text.lines().enumerate() {
         let line = raw_line.trim();
         if let Some(name) = line.strip_prefix("###") {
-            cases.push(Case {
-                file: file.to_string(),
-                name: name.trim().to_string(),
-                steps: Vec::new(),
-            });
+            cases.push(Case { file: file.to_string(), name: name.trim().to_string(), steps: Vec::new() });
         } else if !line.is_empty() && !line.starts_with('#') {
             let step = parse_step(line, i + 1).unwrap_or_else(|e| panic!("{file}:{}: {e}", i + 1));
             cases
@@ -84,48 +80,25 @@ fn parse_step(line: &str, number: usize) -> Result<Step, String> {
         let (word, after) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
         let after = after.trim_start();
         match word {
-            w if w.starts_with('@') => {
-                step.conn = w[1..]
-                    .parse()
-                    .map_err(|_| format!("bad connection {w:?}"))?
-            }
+            w if w.starts_with('@') => step.conn = w[1..].parse().map_err(|_| format!("bad connection {w:?}"))?,
             "!sort" => step.check = Check::Sort,
             "!type" => step.check = Check::Shape,
             "!sections" => step.check = Check::Sections,
             "!noreply" => step.wants_reply = false,
             "!read" => return Ok(step),
             "!sleep-ms" => {
-                let ms = after
-                    .parse()
-                    .map_err(|_| format!("bad !sleep-ms {after:?}"))?;
-                return Ok(Step {
-                    body: Body::Sleep(ms),
-                    wants_reply: false,
-                    ..step
-                });
+                let ms = after.parse().map_err(|_| format!("bad !sleep-ms {after:?}"))?;
+                return Ok(Step { body: Body::Sleep(ms), wants_reply: false, ..step });
             }
-            "!inline" => {
-                return Ok(Step {
-                    body: Body::Raw(format!("{after}\r\n").into_bytes()),
-                    ..step
-                })
-            }
-            "!raw" => {
-                return Ok(Step {
-                    body: Body::Raw(raw_bytes(after)?),
-                    ..step
-                })
-            }
+            "!inline" => return Ok(Step { body: Body::Raw(format!("{after}\r\n").into_bytes()), ..step }),
+            "!raw" => return Ok(Step { body: Body::Raw(raw_bytes(after)?), ..step }),
             w if w.starts_with('!') => return Err(format!("unknown directive {w}")),
             _ => {
                 let args = split_args(rest)?;
                 if args.is_empty() {
                     return Err("no command".into());
                 }
-                return Ok(Step {
-                    body: Body::Command(args),
-                    ..step
-                });
+                return Ok(Step { body: Body::Command(args), ..step });
             }
         }
         rest = after;
@@ -137,9 +110,7 @@ fn raw_bytes(spec: &str) -> Result<Vec<u8>, String> {
     let mut out = Vec::new();
     let mut last: Vec<u8> = Vec::new();
     for part in split_args(spec)? {
-        let count = part
-            .strip_prefix(b"x")
-            .and_then(|n| std::str::from_utf8(n).ok()?.parse::<usize>().ok());
+        let count = part.strip_prefix(b"x").and_then(|n| std::str::from_utf8(n).ok()?.parse::<usize>().ok());
         match count {
             Some(n) => out.extend(last.repeat(n.saturating_sub(1))),
             None => {
@@ -173,17 +144,11 @@ fn failure_text(e: &io::Error) -> &'static str {
 
 /// Runs one step on its connection: `Ok(None)` when no reply is wanted, `Err` with the
 /// outcome text when the connection failed now or earlier in the case.
-fn run_step(
-    port: u16,
-    conns: &mut BTreeMap<usize, Slot>,
-    step: &Step,
-) -> Result<Option<Frame>, &'static str> {
-    let slot = conns
-        .entry(step.conn)
-        .or_insert_with(|| match Conn::connect(port) {
-            Ok(c) => Slot::Open(c),
-            Err(_) => Slot::Dead("(connect failed)"),
-        });
+fn run_step(port: u16, conns: &mut BTreeMap<usize, Slot>, step: &Step) -> Result<Option<Frame>, &'static str> {
+    let slot = conns.entry(step.conn).or_insert_with(|| match Conn::connect(port) {
+        Ok(c) => Slot::Open(c),
+        Err(_) => Slot::Dead("(connect failed)"),
+    });
     let conn = match slot {
         Slot::Open(conn) => conn,
         Slot::Dead(why) => return Err(why),
@@ -227,20 +192,13 @@ fn run_case(port: u16, case: &Case) -> Vec<Outcome> {
             }
             Err(why) => (why.as_bytes().to_vec(), why.as_bytes().to_vec()),
         };
-        outcomes.push(Outcome {
-            step: i,
-            shown,
-            key,
-        });
+        outcomes.push(Outcome { step: i, shown, key });
     }
     outcomes
 }
 
 fn normalize(mut frame: Frame, check: Check, args: &[Vec<u8>]) -> Vec<u8> {
-    if args
-        .first()
-        .is_some_and(|a| a.eq_ignore_ascii_case(b"hello"))
-    {
+    if args.first().is_some_and(|a| a.eq_ignore_ascii_case(b"hello")) {
         mask_fields(&mut frame, HELLO_MASKED_FIELDS);
     }
     match check {
@@ -252,14 +210,8 @@ fn normalize(mut frame: Frame, check: Check, args: &[Vec<u8>]) -> Vec<u8> {
         Check::Shape => shape(&frame).into_bytes(),
         Check::Sections => match frame.kind() {
             b'$' | b'=' => {
-                let text = frame
-                    .payload()
-                    .strip_prefix(b"txt:")
-                    .unwrap_or(frame.payload());
-                let headers: Vec<&[u8]> = text
-                    .split(|&b| b == b'\n')
-                    .filter(|l| l.starts_with(b"#"))
-                    .collect();
+                let text = frame.payload().strip_prefix(b"txt:").unwrap_or(frame.payload());
+                let headers: Vec<&[u8]> = text.split(|&b| b == b'\n').filter(|l| l.starts_with(b"#")).collect();
                 headers.join(&b'\n')
             }
             _ => frame.bytes(),
@@ -272,10 +224,7 @@ fn mask_fields(frame: &mut Frame, fields: &[&str]) {
         for pair in frame.items.chunks_mut(2) {
             if let [name, value] = pair {
                 if fields.iter().any(|f| name.payload() == f.as_bytes()) {
-                    *value = Frame {
-                        head: b"+(masked)\r\n".to_vec(),
-                        items: Vec::new(),
-                    };
+                    *value = Frame { head: b"+(masked)\r\n".to_vec(), items: Vec::new() };
                 }
             }
         }
@@ -300,9 +249,7 @@ fn sort_deep(frame: &mut Frame) {
 fn shape(frame: &Frame) -> String {
     match frame.kind() {
         b'-' | b'!' => escape(&frame.bytes()),
-        _ if frame.head.starts_with(b"$-1\r\n") || frame.head.starts_with(b"*-1\r\n") => {
-            "null".to_string()
-        }
+        _ if frame.head.starts_with(b"$-1\r\n") || frame.head.starts_with(b"*-1\r\n") => "null".to_string(),
         kind => (kind as char).to_string(),
     }
 }
@@ -338,10 +285,7 @@ impl Control {
         for param in params {
             if let Some(reply) = self.call(&["CONFIG", "GET", param]) {
                 if let [_, value] = &reply.items[..] {
-                    values.insert(
-                        param.clone(),
-                        String::from_utf8_lossy(value.payload()).into_owned(),
-                    );
+                    values.insert(param.clone(), String::from_utf8_lossy(value.payload()).into_owned());
                 }
             }
         }
@@ -356,11 +300,7 @@ impl Control {
             let Some(list) = self.call(&["CLIENT", "LIST"]) else {
                 return false;
             };
-            let clients = list
-                .payload()
-                .split(|&b| b == b'\n')
-                .filter(|l| !l.is_empty())
-                .count();
+            let clients = list.payload().split(|&b| b == b'\n').filter(|l| !l.is_empty()).count();
             if list.kind() != b'$' || clients <= 1 || Instant::now() > deadline {
                 break;
             }
@@ -379,16 +319,8 @@ fn configs_set(case: &Case) -> BTreeSet<String> {
     let mut params = BTreeSet::new();
     for step in &case.steps {
         if let Body::Command(args) = &step.body {
-            if args.len() > 2
-                && args[0].eq_ignore_ascii_case(b"config")
-                && args[1].eq_ignore_ascii_case(b"set")
-            {
-                params.extend(
-                    args[2..]
-                        .iter()
-                        .step_by(2)
-                        .map(|p| String::from_utf8_lossy(p).to_lowercase()),
-                );
+            if args.len() > 2 && args[0].eq_ignore_ascii_case(b"config") && args[1].eq_ignore_ascii_case(b"set") {
+                params.extend(args[2..].iter().step_by(2).map(|p| String::from_utf8_lossy(p).to_lowercase()));
             }
         }
     }
@@ -398,10 +330,7 @@ fn configs_set(case: &Case) -> BTreeSet<String> {
 /// Runs every case in order. Once the server stops answering (crashed or hung), the
 /// remaining cases are not run and each of their replies is `(server not answering)`.
 fn run_all(server: &TestServer, cases: &[Case]) -> Vec<Vec<Outcome>> {
-    let mut control = Control {
-        port: server.port,
-        conn: None,
-    };
+    let mut control = Control { port: server.port, conn: None };
     let saved = control.config_snapshot(&cases.iter().flat_map(configs_set).collect());
     let mut answering = true;
     cases
@@ -423,11 +352,7 @@ fn unanswered(case: &Case) -> Vec<Outcome> {
     let steps = case.steps.iter().enumerate();
     steps
         .filter(|(_, step)| step.wants_reply)
-        .map(|(step, _)| Outcome {
-            step,
-            shown: why.to_vec(),
-            key: why.to_vec(),
-        })
+        .map(|(step, _)| Outcome { step, shown: why.to_vec(), key: why.to_vec() })
         .collect()
 }
 
@@ -439,35 +364,18 @@ fn load_cases() -> Vec<Case> {
         .filter(|p| p.extension().is_some_and(|x| x == "txt"))
         .collect();
     files.sort();
-    let filter = std::env::var("DIFF_FILTER")
-        .unwrap_or_default()
-        .to_lowercase();
+    let filter = std::env::var("DIFF_FILTER").unwrap_or_default().to_lowercase();
     let mut cases = Vec::new();
     for path in files {
-        let name = format!(
-            "tests/cases/{}",
-            path.file_name().unwrap().to_string_lossy()
-        );
+        let name = format!("tests/cases/{}", path.file_name().unwrap().to_string_lossy());
         let text = std::fs::read_to_string(&path).unwrap();
         let parsed = parse_cases(&name, &text);
         let mut names = BTreeSet::new();
         for case in &parsed {
-            assert!(
-                names.insert(&case.name),
-                "{name}: two cases named {:?}",
-                case.name
-            );
-            assert!(
-                !case.steps.is_empty(),
-                "{name}: case {:?} has no commands",
-                case.name
-            );
+            assert!(names.insert(&case.name), "{name}: two cases named {:?}", case.name);
+            assert!(!case.steps.is_empty(), "{name}: case {:?} has no commands", case.name);
         }
-        cases.extend(parsed.into_iter().filter(|c| {
-            format!("{}: {}", c.file, c.name)
-                .to_lowercase()
-                .contains(&filter)
-        }));
+        cases.extend(parsed.into_iter().filter(|c| format!("{}: {}", c.file, c.name).to_lowercase().contains(&filter)));
     }
     cases
 }
@@ -495,19 +403,13 @@ fn command_names(case: &Case) -> BTreeSet<String> {
 /// INFO answers null for them). A case using one is pending: it belongs to a
 /// later issue, is reported as such, and is not compared. Asking COMMAND INFO
 /// means a command that we do serve can never be skipped this way.
-fn unserved_commands(
-    ours: &TestServer,
-    reference: &TestServer,
-    cases: &[Case],
-) -> BTreeSet<String> {
+fn unserved_commands(ours: &TestServer, reference: &TestServer, cases: &[Case]) -> BTreeSet<String> {
     let all: BTreeSet<String> = cases.iter().flat_map(command_names).collect();
     let unknown = |server: &TestServer| -> BTreeSet<String> {
         let mut conn = server.connect();
         all.iter()
             .filter(|name| {
-                let reply = conn
-                    .call(&["COMMAND", "INFO", name.as_str()])
-                    .expect("COMMAND INFO");
+                let reply = conn.call(&["COMMAND", "INFO", name.as_str()]).expect("COMMAND INFO");
                 reply.bytes() == b"*1\r\n$-1\r\n" || reply.bytes() == b"*1\r\n_\r\n"
             })
             .cloned()
@@ -531,11 +433,7 @@ const MAX_SHOWN: usize = 500;
 #[test]
 fn differential() {
     let cases = load_cases();
-    assert!(
-        !cases.is_empty(),
-        "no cases selected (DIFF_FILTER={:?})",
-        std::env::var("DIFF_FILTER")
-    );
+    assert!(!cases.is_empty(), "no cases selected (DIFF_FILTER={:?})", std::env::var("DIFF_FILTER"));
     let reference_bin = support::reference_binary();
     let ours_bin = support::ours_binary();
     let ((ours_server, ours), (ref_server, reference)) = std::thread::scope(|s| {
@@ -549,9 +447,7 @@ fn differential() {
             let outcomes = run_all(&server, &cases);
             (server, outcomes)
         });
-        let join = |h: std::thread::ScopedJoinHandle<'_, _>| {
-            h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))
-        };
+        let join = |h: std::thread::ScopedJoinHandle<'_, _>| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
         (join(ours), join(reference))
     });
 
@@ -562,10 +458,7 @@ fn differential() {
     let mut pending: BTreeSet<String> = BTreeSet::new();
     let mut pending_cases = 0;
     for (case, (ours, reference)) in cases.iter().zip(ours.iter().zip(&reference)) {
-        let needs: Vec<String> = command_names(case)
-            .into_iter()
-            .filter(|c| unserved.contains(c))
-            .collect();
+        let needs: Vec<String> = command_names(case).into_iter().filter(|c| unserved.contains(c)).collect();
         if !needs.is_empty() {
             pending_cases += 1;
             pending.extend(needs);
@@ -597,10 +490,7 @@ fn differential() {
         eprintln!("{m}");
     }
     if mismatches.len() > MAX_SHOWN {
-        eprintln!(
-            "... and {} more mismatches (narrow with DIFF_FILTER)",
-            mismatches.len() - MAX_SHOWN
-        );
+        eprintln!("... and {} more mismatches (narrow with DIFF_FILTER)", mismatches.len() - MAX_SHOWN);
     }
     let summary = format!(
         "differential: {} cases, {commands} commands compared, {} mismatches",

@@ -11,8 +11,8 @@ use std::net::TcpStream;
 use std::path::PathBuf;
 use std::time::Duration;
 use support::proc::{
-    assert_ping, exchange_and_hang_up, pid_listening_on, raise_fd_limit, raw_connect,
-    read_to_end_or_silence, rss_bytes, End, PlainServer, Rng,
+    assert_ping, exchange_and_hang_up, pid_listening_on, raise_fd_limit, raw_connect, read_to_end_or_silence,
+    rss_bytes, End, PlainServer, Rng,
 };
 use support::{encode_command, escape, ours_binary, reference_binary, Conn, TestServer};
 
@@ -77,11 +77,7 @@ fn expect_waiting(port: u16, bytes: &[u8]) -> TcpStream {
 /// and close the connection.
 fn expect_protocol_error(port: u16, bytes: &[u8], text: &str) {
     let got = expect_close(port, bytes);
-    assert_reply(
-        &got,
-        &protocol_error(text),
-        &format!("port {port}: {}", shorten(bytes)),
-    );
+    assert_reply(&got, &protocol_error(text), &format!("port {port}: {}", shorten(bytes)));
 }
 
 fn protocol_error(text: &str) -> Vec<u8> {
@@ -97,12 +93,7 @@ fn shorten(bytes: &[u8]) -> String {
 }
 
 fn assert_reply(got: &[u8], want: &[u8], what: &str) {
-    assert!(
-        got == want,
-        "{what}: got {:?}, want {:?}",
-        shorten(got),
-        shorten(want)
-    );
+    assert!(got == want, "{what}: got {:?}, want {:?}", shorten(got), shorten(want));
 }
 
 #[test]
@@ -140,18 +131,10 @@ fn huge_multibulk_count_then_silence() {
 #[test]
 fn bulk_length_beyond_any_limit() {
     on_both(&[], |server| {
-        expect_protocol_error(
-            server.port,
-            b"*1\r\n$999999999999\r\n",
-            "invalid bulk length",
-        );
+        expect_protocol_error(server.port, b"*1\r\n$999999999999\r\n", "invalid bulk length");
         expect_protocol_error(server.port, b"*1\r\n$-1\r\n", "invalid bulk length");
         expect_protocol_error(server.port, b"*1\r\n$04\r\nPING\r\n", "invalid bulk length");
-        expect_protocol_error(
-            server.port,
-            b"*01\r\n$4\r\nPING\r\n",
-            "invalid multibulk length",
-        );
+        expect_protocol_error(server.port, b"*01\r\n$4\r\nPING\r\n", "invalid multibulk length");
         // Replies to complete requests before the bad one are still delivered.
         let got = expect_close(server.port, b"*1\r\n$4\r\nPING\r\n*1\r\n$x\r\n");
         let mut want = b"+PONG\r\n".to_vec();
@@ -181,10 +164,7 @@ fn silent_clients_announcing_500mb(slices: usize) {
             .map(|i| {
                 let mut s = raw_connect(port, QUIET);
                 let key = format!("half:{i}");
-                let head = format!(
-                    "*3\r\n$3\r\nSET\r\n${}\r\n{key}\r\n$524288000\r\n",
-                    key.len()
-                );
+                let head = format!("*3\r\n$3\r\nSET\r\n${}\r\n{key}\r\n$524288000\r\n", key.len());
                 s.write_all(head.as_bytes()).unwrap();
                 s
             })
@@ -298,8 +278,7 @@ fn split_resp2(mut bytes: &[u8]) -> Result<usize, String> {
                 -1 => Ok(rest),
                 n if n >= 0 && rest.len() >= n as usize + 2 => {
                     let (_, tail) = rest.split_at(n as usize);
-                    tail.strip_prefix(b"\r\n".as_slice())
-                        .ok_or("blob without CRLF".into())
+                    tail.strip_prefix(b"\r\n".as_slice()).ok_or("blob without CRLF".into())
                 }
                 _ => Err(format!("bad blob {:?}", escape(head))),
             },
@@ -338,11 +317,7 @@ fn seeded_garbage_leaves_the_server_serving() {
                 escape(&got)
             );
             if let Err(e) = split_resp2(&got) {
-                panic!(
-                    "sample {i} {:?}: malformed reply {:?}: {e}",
-                    escape(&sample),
-                    escape(&got)
-                );
+                panic!("sample {i} {:?}: malformed reply {:?}: {e}", escape(&sample), escape(&got));
             }
             if i % 50 == 0 {
                 assert_ping(server.port, PROMPT);
@@ -359,8 +334,7 @@ fn seeded_garbage_gets_the_same_replies_as_redis() {
         let mut rng = Rng::new(GARBAGE_SEED);
         let got = (0..GARBAGE_SAMPLES)
             .map(|_| {
-                let (got, end) =
-                    exchange_and_hang_up(server.port, &garbage(&mut rng), CLOSE_WITHIN);
+                let (got, end) = exchange_and_hang_up(server.port, &garbage(&mut rng), CLOSE_WITHIN);
                 [got, format!("{end:?}").into_bytes()].concat()
             })
             .collect();
@@ -421,12 +395,7 @@ fn oversized_lines_without_newline() {
 #[test]
 fn unbalanced_quotes() {
     on_both(&[], |server| {
-        for line in [
-            &b"SET \"a b\r\n"[..],
-            b"SET 'a\r\n",
-            b"SET \"a\"b c\r\n",
-            b"ECHO \"\\\"\r\n",
-        ] {
+        for line in [&b"SET \"a b\r\n"[..], b"SET 'a\r\n", b"SET \"a\"b c\r\n", b"ECHO \"\\\"\r\n"] {
             expect_protocol_error(server.port, line, "unbalanced quotes in request");
         }
         // Balanced quoting with escapes is fine, and binary-safe.
@@ -436,19 +405,11 @@ fn unbalanced_quotes() {
         let mut got = Vec::new();
         while !got.ends_with(b"$5\r\na\0b\r\n\r\n") {
             let (more, end) = read_to_end_or_silence(&mut s);
-            assert!(
-                !more.is_empty(),
-                "no reply ({end:?}), so far {:?}",
-                escape(&got)
-            );
+            assert!(!more.is_empty(), "no reply ({end:?}), so far {:?}", escape(&got));
             got.extend(more);
         }
         let arity = b"-ERR wrong number of arguments for 'echo' command\r\n";
-        assert_reply(
-            &got,
-            &[&arity[..], b"$5\r\na\0b\r\n\r\n"].concat(),
-            "quoted",
-        );
+        assert_reply(&got, &[&arity[..], b"$5\r\na\0b\r\n\r\n"].concat(), "quoted");
     });
 }
 
@@ -462,11 +423,7 @@ fn bulk_header_must_start_with_dollar() {
         let (got, end) = read_to_end_or_silence(&mut s);
         assert_eq!(end, End::Closed);
         assert_reply(&got, &protocol_error("expected '$', got 'x'"), "*1 x");
-        expect_protocol_error(
-            server.port,
-            b"*2\r\n$4\r\nECHO\r\n:1\r\n",
-            "expected '$', got ':'",
-        );
+        expect_protocol_error(server.port, b"*2\r\n$4\r\nECHO\r\n:1\r\n", "expected '$', got ':'");
     });
 }
 
@@ -478,11 +435,7 @@ fn check_bulk_limit_1mb(server: &TestServer) {
     let value = vec![b'v'; 1 << 20];
     let reply = conn.call(&[b"SET".as_slice(), b"k", &value]).unwrap();
     assert_eq!(reply.bytes(), b"+OK\r\n");
-    expect_protocol_error(
-        port,
-        b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1048577\r\n",
-        "invalid bulk length",
-    );
+    expect_protocol_error(port, b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1048577\r\n", "invalid bulk length");
 }
 
 #[test]
@@ -494,9 +447,7 @@ fn proto_max_bulk_len_start_option() {
 fn proto_max_bulk_len_config_set() {
     on_both(&[], |server| {
         let mut conn = server.connect();
-        let reply = conn
-            .call(&["CONFIG", "SET", "proto-max-bulk-len", "1mb"])
-            .unwrap();
+        let reply = conn.call(&["CONFIG", "SET", "proto-max-bulk-len", "1mb"]).unwrap();
         assert_eq!(reply.bytes(), b"+OK\r\n");
         check_bulk_limit_1mb(server);
     });
@@ -643,13 +594,9 @@ fn binary_keys_and_values() {
             assert_eq!(reply.kind(), b'$');
         }
         // Prefixes and neighbours of binary keys are other keys.
-        let reply = conn
-            .call(&[b"EXISTS".as_slice(), b"a", b"a\0", b"\0\0", b"\r"])
-            .unwrap();
+        let reply = conn.call(&[b"EXISTS".as_slice(), b"a", b"a\0", b"\0\0", b"\r"]).unwrap();
         assert_eq!(reply.bytes(), b":0\r\n");
-        let reply = conn
-            .call(&[b"DEL".as_slice(), b"a\0b", b"\r\n", &all])
-            .unwrap();
+        let reply = conn.call(&[b"DEL".as_slice(), b"a\0b", b"\r\n", &all]).unwrap();
         assert_eq!(reply.bytes(), b":3\r\n");
         let reply = conn.call(&["DBSIZE"]).unwrap();
         assert_eq!(reply.bytes(), b":4\r\n");

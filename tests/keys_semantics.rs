@@ -47,15 +47,9 @@ impl World {
         let pending = std::mem::take(&mut self.st.clients.get_mut(id).expect("client").pending);
         let text = String::from_utf8_lossy(&pending).into_owned();
         // Each pmessage is *4 then pmessage, pattern, channel, payload.
-        let bulks: Vec<&str> = text
-            .split("\r\n")
-            .filter(|l| !l.is_empty() && !l.starts_with('*') && !l.starts_with('$'))
-            .collect();
-        bulks
-            .chunks(4)
-            .filter(|m| m[0] == "pmessage")
-            .map(|m| format!("{} {}", m[2], m[3]))
-            .collect()
+        let bulks: Vec<&str> =
+            text.split("\r\n").filter(|l| !l.is_empty() && !l.starts_with('*') && !l.starts_with('$')).collect();
+        bulks.chunks(4).filter(|m| m[0] == "pmessage").map(|m| format!("{} {}", m[2], m[3])).collect()
     }
 
     fn advance_ms(&mut self, ms: i64) {
@@ -131,55 +125,28 @@ fn key_commands_send_redis_events_in_redis_order() {
     ];
     assert_eq!(w.messages(1), expect);
     // No event: nothing changed, or whole databases changed.
-    w.runs(
-        0,
-        &[
-            "SET f 1",
-            "RENAMENX f f",
-            "RENAME f f",
-            "SWAPDB 0 1",
-            "FLUSHDB",
-            "TOUCH f",
-            "PERSIST nosuch",
-        ],
-    );
+    w.runs(0, &["SET f 1", "RENAMENX f f", "RENAME f f", "SWAPDB 0 1", "FLUSHDB", "TOUCH f", "PERSIST nosuch"]);
     let msgs = w.messages(1);
     assert!(
-        msgs.iter().all(|m| m.ends_with(" set")
-            || m.ends_with(" new")
-            || m.contains(":set ")
-            || m.contains(":new ")),
+        msgs.iter().all(|m| m.ends_with(" set") || m.ends_with(" new") || m.contains(":set ") || m.contains(":new ")),
         "{msgs:?}"
     );
     w.run(0, "SET g 1 PX 10");
     w.messages(1);
     w.advance_ms(20);
     w.run(0, "GET g");
-    assert_eq!(
-        w.messages(1),
-        ["__keyspace@0__:g expired", "__keyevent@0__:expired g"]
-    );
+    assert_eq!(w.messages(1), ["__keyspace@0__:g expired", "__keyevent@0__:expired g"]);
 }
 
 #[test]
 fn read_lookups_of_missing_keys_send_keymiss() {
     let mut w = World::new(2);
     events(&mut w, "Km");
-    for cmd in [
-        "TOUCH t1",
-        "TTL t2",
-        "TYPE t3",
-        "EXISTS t4",
-        "COPY t5 x",
-        "PTTL t6",
-        "EXPIRETIME t7",
-        "PEXPIRETIME t8",
-    ] {
+    for cmd in ["TOUCH t1", "TTL t2", "TYPE t3", "EXISTS t4", "COPY t5 x", "PTTL t6", "EXPIRETIME t7", "PEXPIRETIME t8"]
+    {
         w.run(0, cmd);
     }
-    let expect: Vec<String> = (1..=8)
-        .map(|i| format!("__keyspace@0__:t{i} keymiss"))
-        .collect();
+    let expect: Vec<String> = (1..=8).map(|i| format!("__keyspace@0__:t{i} keymiss")).collect();
     assert_eq!(w.messages(1), expect);
     for cmd in [
         "EXPIRE u 1",
@@ -198,10 +165,7 @@ fn read_lookups_of_missing_keys_send_keymiss() {
     // SCAN's type filter looks keys up: an expired key is a miss.
     w.runs(0, &["SET a 1", "SET b 1 PX 10"]);
     w.advance_ms(20);
-    assert_eq!(
-        w.run(0, "SCAN 0 TYPE string"),
-        "*2\r\n$1\r\n0\r\n*1\r\n$1\r\na\r\n"
-    );
+    assert_eq!(w.run(0, "SCAN 0 TYPE string"), "*2\r\n$1\r\n0\r\n*1\r\n$1\r\na\r\n");
     assert_eq!(w.messages(1), ["__keyspace@0__:b keymiss"]);
     // Eight misses above, two OBJECT lookups, and SCAN's.
     assert_eq!(w.st.stats.keyspace_misses, 11);
@@ -230,16 +194,7 @@ fn swapdb_breaks_watches_of_keys_in_either_database() {
     assert!(!w.watch_broken_by("k", &["SET x 1", "SWAPDB 0 1"]));
     assert!(!w.watch_broken_by("k", &["SWAPDB 0 0"]));
     // The client stays on its database number: it now sees db 1's contents.
-    w.runs(
-        0,
-        &[
-            "FLUSHALL",
-            "SET here 0",
-            "SELECT 2",
-            "SET there 2",
-            "SELECT 0",
-        ],
-    );
+    w.runs(0, &["FLUSHALL", "SET here 0", "SELECT 2", "SET there 2", "SELECT 0"]);
     w.run(1, "SWAPDB 0 2");
     assert_eq!(w.run(0, "KEYS *"), "*1\r\n$5\r\nthere\r\n");
 }
@@ -263,10 +218,7 @@ fn move_copy_and_rename_break_watches_where_they_write() {
 #[test]
 fn object_reports_access_times_and_shared_integers() {
     let mut w = World::new(1);
-    w.runs(
-        0,
-        &["SET s abc", "SET n 100", "SET big 100000", "SET neg -1"],
-    );
+    w.runs(0, &["SET s abc", "SET n 100", "SET big 100000", "SET neg -1"]);
     assert_eq!(w.run(0, "OBJECT REFCOUNT n"), ":2147483647\r\n");
     assert_eq!(w.run(0, "OBJECT REFCOUNT big"), ":1\r\n");
     assert_eq!(w.run(0, "OBJECT REFCOUNT neg"), ":1\r\n");

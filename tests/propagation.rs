@@ -45,8 +45,7 @@ fn exec_wraps_several_writes_in_multi() {
     h.run(&["SET", "b", "2"]);
     let (reply, prop) = h.run(&["EXEC"]);
     assert_eq!(reply, "*3\r\n+OK\r\n$1\r\n1\r\n+OK\r\n");
-    let expect =
-        resp(&["MULTI"]) + &resp(&["SET", "a", "1"]) + &resp(&["SET", "b", "2"]) + &resp(&["EXEC"]);
+    let expect = resp(&["MULTI"]) + &resp(&["SET", "a", "1"]) + &resp(&["SET", "b", "2"]) + &resp(&["EXEC"]);
     assert_eq!(prop, expect);
 }
 
@@ -57,11 +56,5 @@ fn lazy_expiry_propagates_del_before_the_command() {
     h.st.clock = Clock::Manual(1_700_000_000_200);
     let (reply, prop) = h.run(&["SET", "k", "w", "NX"]);
     assert_eq!(reply, "+OK\r\n");
-    assert_eq!(
-        prop,
-        resp(&["MULTI"])
-            + &resp(&["DEL", "k"])
-            + &resp(&["SET", "k", "w", "NX"])
-            + &resp(&["EXEC"])
-    );
+    assert_eq!(prop, resp(&["MULTI"]) + &resp(&["DEL", "k"]) + &resp(&["SET", "k", "w", "NX"]) + &resp(&["EXEC"]));
 }

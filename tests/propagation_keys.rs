@@ -34,10 +34,7 @@ fn relative_and_second_expiries_become_pexpireat() {
     let prop = h.prop(&["pexpireat", "k", "33000000000001"]);
     assert_eq!(prop, resp(&["pexpireat", "k", "33000000000001"]));
     let prop = h.prop(&["SET", "n", "1"]) + &h.prop(&["EXPIRE", "n", "10", "NX"]);
-    assert_eq!(
-        prop,
-        resp(&["SET", "n", "1"]) + &resp(&["PEXPIREAT", "n", "1700000010000", "NX"])
-    );
+    assert_eq!(prop, resp(&["SET", "n", "1"]) + &resp(&["PEXPIREAT", "n", "1700000010000", "NX"]));
 }
 
 #[test]
@@ -86,10 +83,7 @@ fn key_commands_propagate_as_sent_when_they_change_something() {
     let mut h = Harness::warmed(T0);
     h.run(&["SET", "a", "1"]);
     h.run(&["SET", "b", "1"]);
-    assert_eq!(
-        h.prop(&["DEL", "a", "b", "nosuch"]),
-        resp(&["DEL", "a", "b", "nosuch"])
-    );
+    assert_eq!(h.prop(&["DEL", "a", "b", "nosuch"]), resp(&["DEL", "a", "b", "nosuch"]));
     assert_eq!(h.prop(&["DEL", "a"]), "");
     assert_eq!(h.prop(&["UNLINK", "a"]), "");
     h.run(&["SET", "a", "1"]);
@@ -136,8 +130,7 @@ fn expired_destination_is_deleted_before_move_in_one_transaction() {
     h.advance_ms(200);
     let (reply, prop) = h.run(&["MOVE", "k", "1"]);
     assert_eq!(reply, ":1\r\n");
-    let expect =
-        resp(&["SELECT", "1"]) + &multi(&[&["DEL", "k"], &["SELECT", "0"], &["MOVE", "k", "1"]]);
+    let expect = resp(&["SELECT", "1"]) + &multi(&[&["DEL", "k"], &["SELECT", "0"], &["MOVE", "k", "1"]]);
     assert_eq!(prop, expect);
 }
 
@@ -149,10 +142,7 @@ fn expired_keys_met_by_a_command_are_deleted_in_its_transaction() {
     h.run(&["SET", "c", "1"]);
     h.advance_ms(200);
     let prop = h.prop(&["DEL", "a", "b", "c"]);
-    assert_eq!(
-        prop,
-        multi(&[&["DEL", "a"], &["DEL", "b"], &["DEL", "a", "b", "c"]])
-    );
+    assert_eq!(prop, multi(&[&["DEL", "a"], &["DEL", "b"], &["DEL", "a", "b", "c"]]));
     h.run(&["SET", "a", "1", "PX", "100"]);
     h.run(&["SET", "b", "1", "PX", "100"]);
     h.advance_ms(200);
@@ -202,10 +192,7 @@ fn scan_and_randomkey_emit_each_expiry_deletion_alone() {
         h.run(&["SET", "b", "1", "PX", "100"]);
         h.advance_ms(200);
         let (reply, prop) = h.run(cmd);
-        assert!(
-            reply == "*2\r\n$1\r\n0\r\n*0\r\n" || reply == "$-1\r\n",
-            "{reply}"
-        );
+        assert!(reply == "*2\r\n$1\r\n0\r\n*0\r\n" || reply == "$-1\r\n", "{reply}");
         let mut cmds = commands_of(&prop);
         cmds.sort();
         assert_eq!(cmds, vec![vec!["DEL", "a"], vec!["DEL", "b"]], "{cmd:?}");
@@ -234,10 +221,7 @@ fn active_expiry_emits_each_deletion_alone() {
     assert_eq!(cycle.expired, 3);
     let mut cmds = commands_of(&String::from_utf8_lossy(&h.st.prop.take()));
     cmds.sort();
-    assert_eq!(
-        cmds,
-        vec![vec!["DEL", "a"], vec!["DEL", "b"], vec!["DEL", "c"]]
-    );
+    assert_eq!(cmds, vec![vec!["DEL", "a"], vec!["DEL", "b"], vec!["DEL", "c"]]);
     assert_eq!(h.st.stats.expired_keys, 3);
     // With lazyfree-lazy-expire the deletions are UNLINKs.
     h.st.config.lazyfree_lazy_expire = true;

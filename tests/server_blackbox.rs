@@ -20,24 +20,12 @@ fn binary() -> PathBuf {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 /// Directives of a test server: `port` on loopback, no snapshots.
 fn local_server(port: u16) -> Vec<String> {
-    let args = [
-        "--port",
-        &port.to_string(),
-        "--bind",
-        "127.0.0.1",
-        "--save",
-        "",
-    ]
-    .map(String::from);
+    let args = ["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", ""].map(String::from);
     args.to_vec()
 }
 
@@ -119,10 +107,7 @@ fn int_reply(f: &Frame) -> i64 {
 fn closed(c: &mut Conn) -> bool {
     c.set_read_timeout(Duration::from_millis(50)).unwrap();
     match c.read_reply() {
-        Err(e) => !matches!(
-            e.kind(),
-            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-        ),
+        Err(e) => !matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut),
         Ok(f) => panic!("unexpected reply {:?}", support::escape(&f.bytes())),
     }
 }
@@ -132,10 +117,7 @@ fn silent(c: &mut Conn) {
     c.set_read_timeout(Duration::from_millis(200)).unwrap();
     match c.read_reply() {
         Err(e) => assert!(
-            matches!(
-                e.kind(),
-                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-            ),
+            matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut),
             "connection failed: {e}"
         ),
         Ok(f) => panic!("unexpected reply {:?}", support::escape(&f.bytes())),
@@ -149,26 +131,15 @@ fn client_kill_closes_the_other_connection() {
     let mut a = s.conn();
     let mut b = s.conn();
     let id = int_reply(&b.call(&["CLIENT", "ID"]).unwrap());
-    assert_eq!(
-        call(&mut a, &["CLIENT", "KILL", "ID", &id.to_string()]),
-        b":1\r\n"
-    );
-    until("the killed connection to close", || {
-        closed(&mut b).then_some(())
-    });
+    assert_eq!(call(&mut a, &["CLIENT", "KILL", "ID", &id.to_string()]), b":1\r\n");
+    until("the killed connection to close", || closed(&mut b).then_some(()));
     // The old form, by address, and the killer itself survives.
     let mut c = s.conn();
     let list = c.call(&["CLIENT", "INFO"]).unwrap();
     let text = String::from_utf8_lossy(list.payload()).into_owned();
-    let addr = text
-        .split(' ')
-        .find_map(|f| f.strip_prefix("addr="))
-        .unwrap()
-        .to_string();
+    let addr = text.split(' ').find_map(|f| f.strip_prefix("addr=")).unwrap().to_string();
     assert_eq!(call(&mut a, &["CLIENT", "KILL", &addr]), b"+OK\r\n");
-    until("the connection killed by address to close", || {
-        closed(&mut c).then_some(())
-    });
+    until("the connection killed by address to close", || closed(&mut c).then_some(()));
     assert_eq!(call(&mut a, &["PING"]), b"+PONG\r\n");
 }
 
@@ -177,10 +148,7 @@ fn client_kill_of_itself_replies_first() {
     let s = Server::start(&[]);
     let mut a = s.conn();
     let id = int_reply(&a.call(&["CLIENT", "ID"]).unwrap());
-    let reply = call(
-        &mut a,
-        &["CLIENT", "KILL", "ID", &id.to_string(), "SKIPME", "no"],
-    );
+    let reply = call(&mut a, &["CLIENT", "KILL", "ID", &id.to_string(), "SKIPME", "no"]);
     assert_eq!(reply, b":1\r\n");
     until("the connection to close", || closed(&mut a).then_some(()));
 }
@@ -192,10 +160,7 @@ fn client_pause_write_holds_writes_until_unpause() {
     let mut writer = s.conn();
     let mut reader = s.conn();
     let mut publisher = s.conn();
-    assert_eq!(
-        call(&mut admin, &["CLIENT", "PAUSE", "60000", "WRITE"]),
-        b"+OK\r\n"
-    );
+    assert_eq!(call(&mut admin, &["CLIENT", "PAUSE", "60000", "WRITE"]), b"+OK\r\n");
     writer.send(&["SET", "k", "v"]).unwrap();
     writer.send(&["GET", "k"]).unwrap();
     publisher.send(&["PUBLISH", "ch", "m"]).unwrap();
@@ -215,20 +180,11 @@ fn client_pause_all_ends_at_its_timeout() {
     let mut admin = s.conn();
     let mut other = s.conn();
     let start = Instant::now();
-    assert_eq!(
-        call(&mut admin, &["CLIENT", "PAUSE", "300", "ALL"]),
-        b"+OK\r\n"
-    );
+    assert_eq!(call(&mut admin, &["CLIENT", "PAUSE", "300", "ALL"]), b"+OK\r\n");
     assert_eq!(call(&mut other, &["PING"]), b"+PONG\r\n");
-    assert!(
-        start.elapsed() >= Duration::from_millis(250),
-        "PING ran during the pause"
-    );
+    assert!(start.elapsed() >= Duration::from_millis(250), "PING ran during the pause");
     // Unknown commands are refused at once, even during a pause.
-    assert_eq!(
-        call(&mut admin, &["CLIENT", "PAUSE", "60000", "ALL"]),
-        b"+OK\r\n"
-    );
+    assert_eq!(call(&mut admin, &["CLIENT", "PAUSE", "60000", "ALL"]), b"+OK\r\n");
     let err = call(&mut other, &["NOSUCH"]);
     assert!(err.starts_with(b"-ERR unknown command"));
 }
@@ -242,9 +198,7 @@ fn wait_blocks_until_client_unblock() {
     waiter.send(&["WAIT", "1", "0"]).unwrap();
     until("the waiter to be blocked", || {
         let list = admin.call(&["CLIENT", "LIST", "ID", &id]).unwrap();
-        String::from_utf8_lossy(list.payload())
-            .contains("flags=b")
-            .then_some(())
+        String::from_utf8_lossy(list.payload()).contains("flags=b").then_some(())
     });
     assert_eq!(call(&mut admin, &["CLIENT", "UNBLOCK", &id]), b":1\r\n");
     assert_eq!(waiter.read_reply().unwrap().bytes(), b":0\r\n");
@@ -273,10 +227,7 @@ fn monitor_streams_executed_commands() {
     let (secs, micros) = stamp.split_once('.').unwrap();
     assert!(secs.parse::<u64>().is_ok() && micros.len() == 6, "{text}");
     assert!(rest.starts_with("[0 127.0.0.1:"), "{text}");
-    assert!(
-        rest.ends_with("] \"SET\" \"k\" \"a \\\"b\\\"\\n\""),
-        "{text}"
-    );
+    assert!(rest.ends_with("] \"SET\" \"k\" \"a \\\"b\\\"\\n\""), "{text}");
     // CONFIG is an administrative command: not shown. AUTH is, redacted.
     let line = m.read_reply().unwrap();
     let text = String::from_utf8_lossy(line.payload()).into_owned();
@@ -291,9 +242,7 @@ fn idle_clients_are_closed_after_timeout() {
     assert_eq!(call(&mut idle, &["PING"]), b"+PONG\r\n");
     subscriber.send(&["SUBSCRIBE", "ch"]).unwrap();
     subscriber.read_reply().unwrap();
-    until("the idle client to be closed", || {
-        closed(&mut idle).then_some(())
-    });
+    until("the idle client to be closed", || closed(&mut idle).then_some(()));
     // Subscribers are expected to be quiet and stay.
     let mut admin = s.conn();
     assert_eq!(call(&mut admin, &["PUBLISH", "ch", "m"]), b":1\r\n");
@@ -307,13 +256,8 @@ fn maxclients_refuses_extra_connections() {
     assert_eq!(call(&mut a, &["PING"]), b"+PONG\r\n");
     assert_eq!(call(&mut b, &["PING"]), b"+PONG\r\n");
     let mut c = s.conn();
-    assert_eq!(
-        c.read_reply().unwrap().bytes(),
-        b"-ERR max number of clients reached\r\n"
-    );
-    until("the refused connection to close", || {
-        closed(&mut c).then_some(())
-    });
+    assert_eq!(c.read_reply().unwrap().bytes(), b"-ERR max number of clients reached\r\n");
+    until("the refused connection to close", || closed(&mut c).then_some(()));
     drop(b);
     until("a slot to free up", || {
         let mut d = s.conn();
@@ -326,9 +270,7 @@ fn maxclients_refuses_extra_connections() {
 /// A local address of this machine that is not loopback, if there is one.
 fn non_loopback_ip() -> Option<std::net::IpAddr> {
     let s = UdpSocket::bind("0.0.0.0:0").ok()?;
-    s.connect("192.0.2.1:9")
-        .or_else(|_| s.connect("10.255.255.1:9"))
-        .ok()?;
+    s.connect("192.0.2.1:9").or_else(|_| s.connect("10.255.255.1:9")).ok()?;
     let ip = s.local_addr().ok()?.ip();
     (!ip.is_loopback() && !ip.is_unspecified()).then_some(ip)
 }
@@ -343,26 +285,16 @@ fn protected_mode_denies_non_loopback_clients() {
         return;
     };
     let stream = TcpStream::connect((ip, s.port)).expect("connect to the non-loopback address");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(3)))
-        .unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
     let mut text = String::new();
     use std::io::Read;
     (&stream).read_to_string(&mut text).unwrap();
     assert!(text.starts_with("-DENIED "), "{text}");
-    assert!(
-        text.ends_with("\r\n") && text.matches("\r\n").count() == 1,
-        "{text}"
-    );
+    assert!(text.ends_with("\r\n") && text.matches("\r\n").count() == 1, "{text}");
     // Once protected mode is off, the same address is served.
-    assert_eq!(
-        call(&mut local, &["CONFIG", "SET", "protected-mode", "no"]),
-        b"+OK\r\n"
-    );
+    assert_eq!(call(&mut local, &["CONFIG", "SET", "protected-mode", "no"]), b"+OK\r\n");
     let mut remote = TcpStream::connect((ip, s.port)).unwrap();
-    remote
-        .set_read_timeout(Some(Duration::from_secs(3)))
-        .unwrap();
+    remote.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
     use std::io::Write;
     remote.write_all(b"PING\r\n").unwrap();
     let mut buf = [0u8; 7];
@@ -374,20 +306,14 @@ fn protected_mode_denies_non_loopback_clients() {
 fn shutdown_command_stops_the_server() {
     let mut s = Server::start(&["--loglevel", "verbose"]);
     let mut c = s.conn();
-    assert_eq!(
-        call(&mut c, &["SHUTDOWN", "ABORT"]),
-        b"-ERR No shutdown in progress.\r\n"
-    );
+    assert_eq!(call(&mut c, &["SHUTDOWN", "ABORT"]), b"-ERR No shutdown in progress.\r\n");
     c.send(&["SHUTDOWN", "NOSAVE"]).unwrap();
     assert!(c.read_reply().is_err(), "SHUTDOWN got a reply");
     let status = s.wait_exit();
     assert!(status.success(), "{status}");
     let log = s.stdout();
     assert!(log.contains("User requested shutdown..."), "{log}");
-    assert!(
-        log.trim_end().ends_with("is now ready to exit, bye bye..."),
-        "{log}"
-    );
+    assert!(log.trim_end().ends_with("is now ready to exit, bye bye..."), "{log}");
 }
 
 #[test]
@@ -398,10 +324,7 @@ fn sigterm_stops_the_server_gracefully() {
     let status = s.wait_exit();
     assert!(status.success(), "{status}");
     let log = s.stdout();
-    assert!(
-        log.contains("Received SIGTERM scheduling shutdown..."),
-        "{log}"
-    );
+    assert!(log.contains("Received SIGTERM scheduling shutdown..."), "{log}");
     assert!(log.contains("bye bye"), "{log}");
 }
 
@@ -411,9 +334,7 @@ fn sigint_stops_the_server_gracefully() {
     // SAFETY: signalling our own child process.
     unsafe { libc::kill(s.child.id() as i32, libc::SIGINT) };
     assert!(s.wait_exit().success());
-    assert!(s
-        .stdout()
-        .contains("Received SIGINT scheduling shutdown..."));
+    assert!(s.stdout().contains("Received SIGINT scheduling shutdown..."));
 }
 
 /// Kills a daemonized server by pid if a test fails before stopping it.
@@ -451,9 +372,7 @@ fn daemonize_writes_and_removes_the_pid_file() {
         .status()
         .unwrap();
     assert!(status.success(), "the launching process failed: {status}");
-    let pid: i32 = until("the pid file", || {
-        std::fs::read_to_string(&pidfile).ok()?.trim().parse().ok()
-    });
+    let pid: i32 = until("the pid file", || std::fs::read_to_string(&pidfile).ok()?.trim().parse().ok());
     let mut guard = PidGuard(pid);
     assert!(alive(pid));
     let mut c = until("the daemon to answer", || Conn::connect(port).ok());
@@ -478,18 +397,11 @@ fn start_up_log_lines_carry_version_pid_and_port() {
     });
     let pid = s.child.id();
     let lines: Vec<&str> = log.lines().collect();
-    let ready = lines
-        .iter()
-        .position(|l| l.ends_with("Ready to accept connections"))
-        .unwrap();
+    let ready = lines.iter().position(|l| l.ends_with("Ready to accept connections")).unwrap();
     let startup = &lines[..=ready];
-    assert!(startup
-        .iter()
-        .any(|l| l.contains(&format!("redis_version={}", "7.0.15"))));
+    assert!(startup.iter().any(|l| l.contains(&format!("redis_version={}", "7.0.15"))));
     assert!(startup.iter().any(|l| l.contains(&format!("pid={pid}"))));
-    assert!(startup
-        .iter()
-        .any(|l| l.contains(&format!("port={}", s.port))));
+    assert!(startup.iter().any(|l| l.contains(&format!("port={}", s.port))));
     for l in startup {
         assert!(l.starts_with(&format!("{pid}:M ")), "log line layout: {l}");
     }
@@ -499,12 +411,7 @@ fn start_up_log_lines_carry_version_pid_and_port() {
 fn logfile_and_loglevel_are_honoured() {
     let dir = tempfile::tempdir().unwrap();
     let logfile: &Path = &dir.path().join("server.log");
-    let s = Server::start(&[
-        "--logfile",
-        logfile.to_str().unwrap(),
-        "--loglevel",
-        "warning",
-    ]);
+    let s = Server::start(&["--logfile", logfile.to_str().unwrap(), "--loglevel", "warning"]);
     let mut c = s.conn();
     assert_eq!(call(&mut c, &["DEBUG", "LOG", "marker-line"]), b"+OK\r\n");
     let log = until("the marker in the log file", || {
@@ -522,16 +429,11 @@ fn a_client_held_by_a_pause_can_be_killed() {
     let mut admin = s.conn();
     let mut writer = s.conn();
     let id = int_reply(&writer.call(&["CLIENT", "ID"]).unwrap()).to_string();
-    assert_eq!(
-        call(&mut admin, &["CLIENT", "PAUSE", "60000", "WRITE"]),
-        b"+OK\r\n"
-    );
+    assert_eq!(call(&mut admin, &["CLIENT", "PAUSE", "60000", "WRITE"]), b"+OK\r\n");
     writer.send(&["SET", "k", "v"]).unwrap();
     silent(&mut writer);
     assert_eq!(call(&mut admin, &["CLIENT", "KILL", "ID", &id]), b":1\r\n");
-    until("the held client to close", || {
-        closed(&mut writer).then_some(())
-    });
+    until("the held client to close", || closed(&mut writer).then_some(()));
     assert_eq!(call(&mut admin, &["CLIENT", "UNPAUSE"]), b"+OK\r\n");
     assert_eq!(call(&mut admin, &["EXISTS", "k"]), b":0\r\n");
 }

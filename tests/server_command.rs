@@ -15,11 +15,7 @@ struct Pair {
 fn start() -> Pair {
     let ours = TestServer::start(&support::ours_binary());
     let theirs = TestServer::start(&support::reference_binary());
-    Pair {
-        ours: ours.connect(),
-        theirs: theirs.connect(),
-        _servers: (ours, theirs),
-    }
+    Pair { ours: ours.connect(), theirs: theirs.connect(), _servers: (ours, theirs) }
 }
 
 fn text(f: &Frame) -> String {
@@ -96,8 +92,7 @@ fn facts(f: &Frame, keep: &dyn Fn(&str) -> bool) -> String {
         match k.as_str() {
             "summary" | "complexity" | "history" | "replaced_by" => {}
             "subcommands" => {
-                let mut subs: Vec<(String, &Frame)> =
-                    pairs(v).into_iter().filter(|(n, _)| keep(n)).collect();
+                let mut subs: Vec<(String, &Frame)> = pairs(v).into_iter().filter(|(n, _)| keep(n)).collect();
                 subs.sort_by(|a, b| a.0.cmp(&b.0));
                 for (n, doc) in subs {
                     out.push_str(&format!("sub {n}: {}\n", facts(doc, keep)));
@@ -122,14 +117,8 @@ fn command_docs_describe_the_same_facts_with_own_summaries() {
         let theirs = p.theirs.call(&["COMMAND", "DOCS", name]).unwrap();
         let (o, t) = (&pairs(&ours)[0], &pairs(&theirs)[0]);
         assert_eq!(o.0, t.0);
-        let summary = pairs(o.1)
-            .into_iter()
-            .find(|(k, _)| k == "summary")
-            .map(|(_, v)| text(v));
-        assert!(
-            summary.is_some_and(|s| !s.is_empty()),
-            "{name} has no summary"
-        );
+        let summary = pairs(o.1).into_iter().find(|(k, _)| k == "summary").map(|(_, v)| text(v));
+        assert!(summary.is_some_and(|s| !s.is_empty()), "{name} has no summary");
         let (fo, ft) = (facts(o.1, &keep), facts(t.1, &keep));
         if fo != ft {
             wrong.push(format!("{name}:\n  ours:      {fo}\n  reference: {ft}"));

@@ -16,10 +16,7 @@ fn sections(c: &mut Conn, args: &[&str]) -> Vec<(String, Vec<String>)> {
             out.push((h.to_string(), Vec::new()));
         } else {
             let name = line.split(':').next().unwrap().to_string();
-            out.last_mut()
-                .expect("field before any section")
-                .1
-                .push(name);
+            out.last_mut().expect("field before any section").1.push(name);
         }
     }
     out
@@ -47,10 +44,7 @@ fn info_sections_and_fields_match_the_reference() {
         assert_eq!(heads(&o), heads(&t), "{args:?}");
         for ((name, of), (_, tf)) in o.iter().zip(&t) {
             // Per-command and per-database lines depend on what ran.
-            if matches!(
-                name.as_str(),
-                "Commandstats" | "Latencystats" | "Errorstats" | "Keyspace"
-            ) {
+            if matches!(name.as_str(), "Commandstats" | "Latencystats" | "Errorstats" | "Keyspace") {
                 continue;
             }
             let of: Vec<&String> = of.iter().filter(|f| *f != "strata_version").collect();
@@ -61,10 +55,7 @@ fn info_sections_and_fields_match_the_reference() {
     let o = sections(&mut ours, &["INFO", "commandstats"]);
     assert!(o[0].1.contains(&"cmdstat_get".to_string()), "{o:?}");
     let o = sections(&mut ours, &["INFO", "latencystats"]);
-    assert!(
-        o[0].1.contains(&"latency_percentiles_usec_set".to_string()),
-        "{o:?}"
-    );
+    assert!(o[0].1.contains(&"latency_percentiles_usec_set".to_string()), "{o:?}");
 }
 
 #[test]
@@ -79,22 +70,15 @@ fn info_counters_follow_activity() {
             .find_map(|l| l.strip_prefix(&prefix).map(String::from))
             .unwrap_or_else(|| panic!("no {name} in {text}"))
     };
-    let before: u64 = field(&mut c, "stats", "total_commands_processed")
-        .parse()
-        .unwrap();
+    let before: u64 = field(&mut c, "stats", "total_commands_processed").parse().unwrap();
     c.call(&["SET", "a", "1"]).unwrap();
     c.call(&["GET", "a"]).unwrap();
     c.call(&["GET", "missing"]).unwrap();
-    let after: u64 = field(&mut c, "stats", "total_commands_processed")
-        .parse()
-        .unwrap();
+    let after: u64 = field(&mut c, "stats", "total_commands_processed").parse().unwrap();
     assert_eq!(after, before + 4, "INFO itself counts once it has run");
     assert_eq!(field(&mut c, "stats", "keyspace_hits"), "1");
     assert_eq!(field(&mut c, "stats", "keyspace_misses"), "1");
-    assert_eq!(
-        field(&mut c, "persistence", "rdb_changes_since_last_save"),
-        "1"
-    );
+    assert_eq!(field(&mut c, "persistence", "rdb_changes_since_last_save"), "1");
     assert_eq!(field(&mut c, "clients", "connected_clients"), "1");
     let used: u64 = field(&mut c, "memory", "used_memory").parse().unwrap();
     let rss: u64 = field(&mut c, "memory", "used_memory_rss").parse().unwrap();
@@ -103,17 +87,11 @@ fn info_counters_follow_activity() {
     assert_eq!(replid.len(), 40);
     assert!(replid.bytes().all(|b| b.is_ascii_hexdigit()));
     let sys = field(&mut c, "cpu", "used_cpu_sys");
-    assert!(
-        sys.split_once('.').is_some_and(|(_, f)| f.len() == 6),
-        "{sys}"
-    );
+    assert!(sys.split_once('.').is_some_and(|(_, f)| f.len() == 6), "{sys}");
     c.call(&["NOSUCH"]).unwrap();
     let reply = c.call(&["INFO", "errorstats"]).unwrap();
     assert!(String::from_utf8_lossy(reply.payload()).contains("errorstat_ERR:count=1\r\n"));
     c.call(&["HELLO", "3"]).unwrap();
     let reply = c.call(&["INFO", "cluster"]).unwrap();
-    assert_eq!(
-        reply.bytes(),
-        b"=34\r\ntxt:# Cluster\r\ncluster_enabled:0\r\n\r\n"
-    );
+    assert_eq!(reply.bytes(), b"=34\r\ntxt:# Cluster\r\ncluster_enabled:0\r\n\r\n");
 }

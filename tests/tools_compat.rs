@@ -48,16 +48,10 @@ fn cli_with_arguments() {
     assert_eq!(cli(&server, &["--no-raw", "GET", "a"]), "\"b\"\n");
     assert_eq!(cli(&server, &["--no-raw", "GET", "missing"]), "(nil)\n");
     assert_eq!(cli(&server, &["--raw", "GET", "missing"]), "\n");
-    assert_eq!(
-        cli(&server, &["--no-raw", "EXISTS", "a", "a"]),
-        "(integer) 2\n"
-    );
+    assert_eq!(cli(&server, &["--no-raw", "EXISTS", "a", "a"]), "(integer) 2\n");
     // Arguments are passed as they are, spaces and all.
     assert_eq!(cli(&server, &["SET", "with space", "x\ty"]), "OK\n");
-    assert_eq!(
-        cli(&server, &["--no-raw", "GET", "with space"]),
-        "\"x\\ty\"\n"
-    );
+    assert_eq!(cli(&server, &["--no-raw", "GET", "with space"]), "\"x\\ty\"\n");
     // -n selects the database first.
     assert_eq!(cli(&server, &["-n", "2", "SET", "x", "y"]), "OK\n");
     assert_eq!(cli(&server, &["-n", "2", "GET", "x"]), "y\n");
@@ -67,10 +61,7 @@ fn cli_with_arguments() {
     // -x: the last argument comes from standard input.
     let out = cli_with_stdin(&server, &["-x", "SET", "from-stdin"], b"hello\0world");
     assert!(out.status.success());
-    assert_eq!(
-        cli(&server, &["--no-raw", "GET", "from-stdin"]),
-        "\"hello\\x00world\"\n"
-    );
+    assert_eq!(cli(&server, &["--no-raw", "GET", "from-stdin"]), "\"hello\\x00world\"\n");
     // -r repeats a command.
     assert_eq!(cli(&server, &["-r", "3", "PING"]), "PONG\nPONG\nPONG\n");
     // Errors are printed, not fatal.
@@ -101,10 +92,7 @@ fn cli_reads_commands_from_stdin() {
     assert_eq!(escape(&out.stdout), escape(want.as_bytes()));
     // The same with the terminal formatting.
     let out = cli_with_stdin(&server, &["--no-raw"], b"GET \"x y\"\nGET nope\nDEL a a\n");
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        "\"a\\x00b\"\n(nil)\n(integer) 1\n"
-    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "\"a\\x00b\"\n(nil)\n(integer) 1\n");
 }
 
 #[test]
@@ -118,25 +106,14 @@ fn cli_pipe_mode_with_100k_commands() {
     }
     let out = cli_with_stdin(&server, &["--pipe"], &input);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "redis-cli --pipe: {}\n{stdout}\n{}",
-        out.status,
-        escape(&out.stderr)
-    );
-    assert!(
-        stdout.contains(&format!("errors: 0, replies: {N}")),
-        "summary missing: {stdout}"
-    );
+    assert!(out.status.success(), "redis-cli --pipe: {}\n{stdout}\n{}", out.status, escape(&out.stderr));
+    assert!(stdout.contains(&format!("errors: 0, replies: {N}")), "summary missing: {stdout}");
     assert_eq!(cli(&server, &["DBSIZE"]), format!("{N}\n"));
     assert_eq!(cli(&server, &["GET", "key:99999"]), "value:99999\n");
     // Errors are counted, not fatal; inline commands work too.
     let out = cli_with_stdin(&server, &["--pipe"], b"SET x 1\r\nNOSUCH\r\nGET x\r\n");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        stdout.contains("errors: 1, replies: 3"),
-        "summary missing: {stdout}"
-    );
+    assert!(stdout.contains("errors: 1, replies: 3"), "summary missing: {stdout}");
 }
 
 /// The lines redis-benchmark printed with -q, progress updates (ended by CR) dropped.
@@ -151,9 +128,7 @@ fn benchmark_results(out: &Output) -> Vec<String> {
 
 fn benchmark(server: &TestServer, extra: &[&str]) -> Output {
     let port = server.port.to_string();
-    let mut args = vec![
-        "-p", &port, "-t", "set,get", "-n", "20000", "-c", "20", "-q",
-    ];
+    let mut args = vec!["-p", &port, "-t", "set,get", "-n", "20000", "-c", "20", "-q"];
     args.extend_from_slice(extra);
     run_tool("redis-benchmark", &args, b"", LIMIT)
 }
@@ -161,17 +136,10 @@ fn benchmark(server: &TestServer, extra: &[&str]) -> Output {
 /// Exit status 0 and one "requests per second" line per test; no timing is judged.
 fn assert_benchmark_ran(out: &Output, tests: &[&str]) {
     let lines = benchmark_results(out);
-    assert!(
-        out.status.success(),
-        "redis-benchmark: {}\n{lines:#?}\n{}",
-        out.status,
-        escape(&out.stderr)
-    );
+    assert!(out.status.success(), "redis-benchmark: {}\n{lines:#?}\n{}", out.status, escape(&out.stderr));
     for test in tests {
         assert!(
-            lines
-                .iter()
-                .any(|l| l.starts_with(&format!("{test}: ")) && l.contains("requests per second")),
+            lines.iter().any(|l| l.starts_with(&format!("{test}: ")) && l.contains("requests per second")),
             "no result line for {test}: {lines:#?}"
         );
     }
@@ -206,11 +174,7 @@ fn benchmark_fetches_server_config() {
     let out = benchmark(&server, &["-n", "100"]);
     assert_benchmark_ran(&out, &["SET", "GET"]);
     let all = [out.stdout.as_slice(), &out.stderr].concat();
-    assert!(
-        !String::from_utf8_lossy(&all).contains("Could not fetch server CONFIG"),
-        "{}",
-        escape(&all)
-    );
+    assert!(!String::from_utf8_lossy(&all).contains("Could not fetch server CONFIG"), "{}", escape(&all));
 }
 
 /// More of the benchmark's tests; it stops at the first error reply.
@@ -220,8 +184,5 @@ fn benchmark_string_commands() {
     let port = server.port.to_string();
     let args = ["-p", &port, "-t", "ping,incr,mset", "-n", "5000", "-q"];
     let out = run_tool("redis-benchmark", &args, b"", LIMIT);
-    assert_benchmark_ran(
-        &out,
-        &["PING_INLINE", "PING_MBULK", "INCR", "MSET (10 keys)"],
-    );
+    assert_benchmark_ran(&out, &["PING_INLINE", "PING_MBULK", "INCR", "MSET (10 keys)"]);
 }

@@ -28,12 +28,7 @@ const SUBS: &[Command] = &[
     Command::new("client|no-evict", 3, ADMIN_CMD, no_evict),
     Command::new("client|unblock", -3, ADMIN_CMD, unblock),
     Command::new("client|getredir", 2, NOSCRIPT | LOADING | STALE, getredir),
-    Command::new(
-        "client|trackinginfo",
-        2,
-        NOSCRIPT | LOADING | STALE,
-        trackinginfo,
-    ),
+    Command::new("client|trackinginfo", 2, NOSCRIPT | LOADING | STALE, trackinginfo),
     Command::new("client|caching", 3, NOSCRIPT | LOADING | STALE, caching),
     Command::new("client|help", 2, LOADING | STALE, help),
 ];
@@ -43,9 +38,7 @@ fn noop(_: &mut Ctx, _: &[&[u8]]) {}
 /// The error for a subcommand given arguments it does not take.
 fn subcommand_syntax(ctx: &mut Ctx, args: &[&[u8]]) {
     let sub = String::from_utf8_lossy(&args[1][..args[1].len().min(128)]).into_owned();
-    let msg = format!(
-        "ERR unknown subcommand or wrong number of arguments for '{sub}'. Try CLIENT HELP."
-    );
+    let msg = format!("ERR unknown subcommand or wrong number of arguments for '{sub}'. Try CLIENT HELP.");
     ctx.err(&msg);
 }
 
@@ -67,11 +60,7 @@ fn setname(ctx: &mut Ctx, args: &[&[u8]]) {
     if !super::server::valid_client_name(name) {
         return ctx.err("ERR Client names cannot contain spaces, newlines or special characters.");
     }
-    ctx.client().name = if name.is_empty() {
-        None
-    } else {
-        Some(name.to_vec())
-    };
+    ctx.client().name = if name.is_empty() { None } else { Some(name.to_vec()) };
     ctx.out.ok();
 }
 
@@ -149,21 +138,14 @@ fn client_line(c: &Client, now_ms: i64, current: Option<(&[&[u8]], &str)>, out: 
     let argv_mem: usize = current.map_or(0, |(a, _)| a.iter().map(|x| x.len()).sum());
     let cmd = current.map_or(c.last_cmd, |(_, name)| name);
     let multi = c.multi.as_ref().map_or(-1, |m| m.queue.len() as i64);
-    let multi_mem: usize = c.multi.as_ref().map_or(0, |m| {
-        m.queue
-            .iter()
-            .flatten()
-            .map(|a| a.len() + std::mem::size_of::<Vec<u8>>())
-            .sum()
-    });
+    let multi_mem: usize = c
+        .multi
+        .as_ref()
+        .map_or(0, |m| m.queue.iter().flatten().map(|a| a.len() + std::mem::size_of::<Vec<u8>>()).sum());
     let obl = c.pending.len();
     let rbs = c.pending.capacity().max(1024);
     let tot = c.qbuf + c.qbuf_free + argv_mem + multi_mem + rbs + super::info::CLIENT_STRUCT;
-    let name = c
-        .name
-        .as_deref()
-        .map(String::from_utf8_lossy)
-        .unwrap_or_default();
+    let name = c.name.as_deref().map(String::from_utf8_lossy).unwrap_or_default();
     let _ = write!(
         out,
         "id={} addr={} laddr={} fd={} name={} age={} idle={} flags=",
@@ -212,10 +194,7 @@ fn list(ctx: &mut Ctx, args: &[&[u8]]) {
         match kind_by_name(args[3]) {
             Some(k) => Filter::Kind(k),
             None => {
-                let msg = format!(
-                    "ERR Unknown client type '{}'",
-                    String::from_utf8_lossy(args[3])
-                );
+                let msg = format!("ERR Unknown client type '{}'", String::from_utf8_lossy(args[3]));
                 return ctx.err(&msg);
             }
         }
@@ -267,12 +246,8 @@ fn kill(ctx: &mut Ctx, args: &[&[u8]]) {
     // The old form: CLIENT KILL addr:port.
     if args.len() == 3 {
         let addr = args[2];
-        let target = ctx.st.client_ids().into_iter().find(|i| {
-            ctx.st
-                .clients
-                .get(*i)
-                .is_some_and(|c| c.addr.as_bytes() == addr)
-        });
+        let target =
+            ctx.st.client_ids().into_iter().find(|i| ctx.st.clients.get(*i).is_some_and(|c| c.addr.as_bytes() == addr));
         let Some(t) = target else {
             return ctx.err("ERR No such client");
         };
@@ -374,17 +349,10 @@ fn pause(ctx: &mut Ctx, args: &[&[u8]]) {
     ctx.st.pause = Some(match ctx.st.pause {
         // A pause in effect is only ever extended or made stricter.
         Some(p) if p.until_ms > ctx.now => Pause {
-            mode: if p.mode == PauseMode::All {
-                PauseMode::All
-            } else {
-                mode
-            },
+            mode: if p.mode == PauseMode::All { PauseMode::All } else { mode },
             until_ms: p.until_ms.max(until),
         },
-        _ => Pause {
-            mode,
-            until_ms: until,
-        },
+        _ => Pause { mode, until_ms: until },
     });
     ctx.out.ok();
 }
@@ -468,16 +436,13 @@ fn unblock(ctx: &mut Ctx, args: &[&[u8]]) {
         4 => return ctx.err("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR"),
         _ => return subcommand_syntax(ctx, args),
     };
-    let target = u64::try_from(id)
-        .ok()
-        .and_then(|id| ctx.st.clients.get_mut(id));
+    let target = u64::try_from(id).ok().and_then(|id| ctx.st.clients.get_mut(id));
     let Some(c) = target.filter(|c| c.blocked.is_some()) else {
         return ctx.out.int(0);
     };
     let b = c.blocked.take().expect("checked");
     if as_error {
-        c.pending
-            .extend_from_slice(b"-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n");
+        c.pending.extend_from_slice(b"-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n");
     } else {
         c.pending.extend_from_slice(&b.timeout_reply);
     }
@@ -573,10 +538,7 @@ mod tests {
         let a = st.add_detached_client();
         let text = run(&mut st, a, "CLIENT LIST");
         let line = text.lines().nth(1).unwrap();
-        let keys: Vec<&str> = line
-            .split(' ')
-            .map(|f| f.split('=').next().unwrap())
-            .collect();
+        let keys: Vec<&str> = line.split(' ').map(|f| f.split('=').next().unwrap()).collect();
         assert_eq!(
             keys,
             [
@@ -622,10 +584,7 @@ mod tests {
         assert_eq!(run(&mut st, a, &format!("CLIENT KILL ID {b}")), ":1\r\n");
         assert!(st.clients.get(b).unwrap().kill);
         assert_eq!(run(&mut st, a, &format!("CLIENT KILL ID {a}")), ":0\r\n");
-        assert_eq!(
-            run(&mut st, a, &format!("CLIENT KILL ID {a} SKIPME no")),
-            ":1\r\n"
-        );
+        assert_eq!(run(&mut st, a, &format!("CLIENT KILL ID {a} SKIPME no")), ":1\r\n");
         assert!(st.clients.get(a).unwrap().close_after_reply);
     }
 

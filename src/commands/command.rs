@@ -12,8 +12,7 @@ use crate::util::{eq_ic, glob_match, parse_i64};
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-pub const COMMANDS: &[Command] =
-    &[Command::new("command", -1, LOADING | STALE, command_all).subs(SUBS)];
+pub const COMMANDS: &[Command] = &[Command::new("command", -1, LOADING | STALE, command_all).subs(SUBS)];
 
 const SUBS: &[Command] = &[
     Command::new("command|count", 2, LOADING | STALE, count),
@@ -21,12 +20,7 @@ const SUBS: &[Command] = &[
     Command::new("command|docs", -2, LOADING | STALE, docs),
     Command::new("command|list", -2, LOADING | STALE, list),
     Command::new("command|getkeys", -4, LOADING | STALE, getkeys),
-    Command::new(
-        "command|getkeysandflags",
-        -4,
-        LOADING | STALE,
-        getkeysandflags,
-    ),
+    Command::new("command|getkeysandflags", -4, LOADING | STALE, getkeysandflags),
     Command::new("command|help", 2, LOADING | STALE, help),
 ];
 
@@ -109,12 +103,7 @@ fn info(ctx: &mut Ctx, args: &[&[u8]]) {
 /// The served subcommands of a served command, by name.
 fn served_subs(s: &Served) -> Vec<&'static Served> {
     let idx = index();
-    let mut subs: Vec<&Served> = s
-        .cmd
-        .subcommands
-        .iter()
-        .filter_map(|c| idx.by_name.get(c.name))
-        .collect();
+    let mut subs: Vec<&Served> = s.cmd.subcommands.iter().filter_map(|c| idx.by_name.get(c.name)).collect();
     subs.sort_by_key(|x| x.cmd.name);
     subs
 }
@@ -399,10 +388,7 @@ pub enum KeysError {
 /// by the command's own rules.
 pub fn keys_of(m: &Meta, args: &[&[u8]]) -> Result<Vec<(usize, KeyFlags)>, KeysError> {
     let has_keyspec = m.key_specs.iter().any(|k| !k.flags.contains(&"not_key"));
-    let variable = m
-        .key_specs
-        .iter()
-        .any(|k| k.flags.contains(&"variable_flags"));
+    let variable = m.key_specs.iter().any(|k| k.flags.contains(&"variable_flags"));
     if has_keyspec && !variable {
         if let Some(keys) = keys_from_specs(m, args) {
             return Ok(keys);
@@ -419,11 +405,7 @@ fn keys_from_specs(m: &Meta, args: &[&[u8]]) -> Option<Vec<(usize, KeyFlags)>> {
             Begin::Index(i) => i as i64,
             Begin::Keyword(kw, from) => {
                 let from = from as i64;
-                let (start, end) = if from > 0 {
-                    (from, argc - 1)
-                } else {
-                    (argc + from, 1)
-                };
+                let (start, end) = if from > 0 { (from, argc - 1) } else { (argc + from, 1) };
                 let step = if start <= end { 1 } else { -1 };
                 let mut found = None;
                 let mut i = start;
@@ -511,14 +493,7 @@ fn special_keys(m: &Meta, args: &[&[u8]]) -> Result<Vec<(usize, KeyFlags)>, Keys
                 }
                 i += 1;
             }
-            Ok(vec![(
-                1,
-                if readonly {
-                    RO_ACCESS
-                } else {
-                    RW_ACCESS_UPDATE
-                },
-            )])
+            Ok(vec![(1, if readonly { RO_ACCESS } else { RW_ACCESS_UPDATE })])
         }
         "sort" => {
             let mut keys = vec![(1, RO_ACCESS)];
@@ -560,9 +535,7 @@ fn special_keys(m: &Meta, args: &[&[u8]]) -> Result<Vec<(usize, KeyFlags)>, Keys
                 }
                 i += 1;
             }
-            Ok((first..first + num)
-                .map(|p| (p, RW_ACCESS_DELETE))
-                .collect())
+            Ok((first..first + num).map(|p| (p, RW_ACCESS_DELETE)).collect())
         }
         _ => Ok(Vec::new()),
     }
@@ -662,11 +635,8 @@ mod tests {
 
     #[test]
     fn every_served_command_has_facts() {
-        let missing: Vec<&str> = every_command()
-            .iter()
-            .filter(|c| meta::find(c.name).is_none())
-            .map(|c| c.name)
-            .collect();
+        let missing: Vec<&str> =
+            every_command().iter().filter(|c| meta::find(c.name).is_none()).map(|c| c.name).collect();
         assert!(missing.is_empty(), "commands without metadata: {missing:?}");
     }
 
@@ -683,11 +653,7 @@ mod tests {
                 wrong.push(format!("{}: table {ours:?}, facts {theirs:?}", c.name));
             }
         }
-        assert!(
-            wrong.is_empty(),
-            "(arity, first, last, step) differ:\n{}",
-            wrong.join("\n")
-        );
+        assert!(wrong.is_empty(), "(arity, first, last, step) differ:\n{}", wrong.join("\n"));
     }
 
     #[test]
@@ -697,26 +663,14 @@ mod tests {
             let Some(m) = meta::find(c.name) else {
                 continue;
             };
-            let ours: Vec<&str> = REPORTED
-                .iter()
-                .filter(|(bit, _)| c.flags & bit != 0)
-                .map(|(_, n)| *n)
-                .collect();
+            let ours: Vec<&str> = REPORTED.iter().filter(|(bit, _)| c.flags & bit != 0).map(|(_, n)| *n).collect();
             let known: Vec<&str> = REPORTED.iter().map(|(_, n)| *n).collect();
-            let mut theirs: Vec<&str> = m
-                .flags
-                .iter()
-                .copied()
-                .filter(|f| known.contains(f))
-                .collect();
+            let mut theirs: Vec<&str> = m.flags.iter().copied().filter(|f| known.contains(f)).collect();
             let mut ours_sorted = ours.clone();
             ours_sorted.sort_unstable();
             theirs.sort_unstable();
             if ours_sorted != theirs {
-                wrong.push(format!(
-                    "{}: table {ours_sorted:?}, facts {theirs:?}",
-                    c.name
-                ));
+                wrong.push(format!("{}: table {ours_sorted:?}, facts {theirs:?}", c.name));
             }
         }
         assert!(wrong.is_empty(), "flags differ:\n{}", wrong.join("\n"));
@@ -735,10 +689,9 @@ mod tests {
         let args: Vec<&[u8]> = line.split(' ').map(|a| a.as_bytes()).collect();
         let m = meta::find(&line.split(' ').next().unwrap().to_ascii_lowercase()).unwrap();
         match keys_of(m, &args) {
-            Ok(k) => k
-                .into_iter()
-                .map(|(p, f)| format!("{}:{}", line.split(' ').nth(p).unwrap(), f.join("+")))
-                .collect(),
+            Ok(k) => {
+                k.into_iter().map(|(p, f)| format!("{}:{}", line.split(' ').nth(p).unwrap(), f.join("+"))).collect()
+            }
             Err(_) => vec!["invalid".into()],
         }
     }
@@ -749,18 +702,9 @@ mod tests {
         assert_eq!(keys("set k v"), ["k:OW+update"]);
         assert_eq!(keys("set k v GET"), ["k:RW+access+update"]);
         assert_eq!(keys("mset a 1 b 2"), ["a:OW+update", "b:OW+update"]);
-        assert_eq!(
-            keys("zunionstore d 2 a b"),
-            ["d:OW+update", "a:RO+access", "b:RO+access"]
-        );
-        assert_eq!(
-            keys("xread COUNT 1 STREAMS a b 0 0"),
-            ["a:RO+access", "b:RO+access"]
-        );
-        assert_eq!(
-            keys("sort k LIMIT 0 1 STORE d"),
-            ["k:RO+access", "d:OW+update"]
-        );
+        assert_eq!(keys("zunionstore d 2 a b"), ["d:OW+update", "a:RO+access", "b:RO+access"]);
+        assert_eq!(keys("xread COUNT 1 STREAMS a b 0 0"), ["a:RO+access", "b:RO+access"]);
+        assert_eq!(keys("sort k LIMIT 0 1 STORE d"), ["k:RO+access", "d:OW+update"]);
         assert_eq!(keys("bitfield k GET u8 0"), ["k:RO+access"]);
         assert_eq!(keys("bitfield k SET u8 0 1"), ["k:RW+access+update"]);
         assert_eq!(keys("migrate h p k 0 5 KEYS a b"), ["invalid"]);

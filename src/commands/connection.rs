@@ -9,31 +9,11 @@ use crate::util::{eq_ic, parse_i64};
 
 pub const COMMANDS: &[Command] = &[
     Command::new("ping", -1, FAST | SENTINEL, ping),
-    Command::new(
-        "quit",
-        -1,
-        ALLOW_BUSY | NOSCRIPT | LOADING | STALE | FAST | NO_AUTH,
-        quit,
-    ),
+    Command::new("quit", -1, ALLOW_BUSY | NOSCRIPT | LOADING | STALE | FAST | NO_AUTH, quit),
     Command::new("echo", 2, LOADING | STALE | FAST, echo),
-    Command::new(
-        "auth",
-        -2,
-        NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY,
-        auth,
-    ),
-    Command::new(
-        "hello",
-        -1,
-        NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY,
-        hello,
-    ),
-    Command::new(
-        "reset",
-        1,
-        NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY,
-        reset,
-    ),
+    Command::new("auth", -2, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY, auth),
+    Command::new("hello", -1, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY, hello),
+    Command::new("reset", 1, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY, reset),
 ];
 
 fn ping(ctx: &mut Ctx, args: &[&[u8]]) {
@@ -84,11 +64,7 @@ fn auth(ctx: &mut Ctx, args: &[&[u8]]) {
             "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?",
         );
     }
-    let (user, pass) = if args.len() == 3 {
-        (args[1], args[2])
-    } else {
-        (&b"default"[..], args[1])
-    };
+    let (user, pass) = if args.len() == 3 { (args[1], args[2]) } else { (&b"default"[..], args[1]) };
     if check_password(ctx, user, pass) {
         ctx.client().authed = true;
         ctx.out.ok();
@@ -119,17 +95,12 @@ fn hello(ctx: &mut Ctx, args: &[&[u8]]) {
             i += 3;
         } else if eq_ic(args[i], b"setname") && more >= 1 {
             if !super::server::valid_client_name(args[i + 1]) {
-                return ctx.err(
-                    "ERR Client names cannot contain spaces, newlines or special characters.",
-                );
+                return ctx.err("ERR Client names cannot contain spaces, newlines or special characters.");
             }
             name = Some(args[i + 1]);
             i += 2;
         } else {
-            let msg = format!(
-                "ERR Syntax error in HELLO option '{}'",
-                String::from_utf8_lossy(args[i])
-            );
+            let msg = format!("ERR Syntax error in HELLO option '{}'", String::from_utf8_lossy(args[i]));
             return ctx.err(&msg);
         }
     }

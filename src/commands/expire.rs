@@ -185,11 +185,7 @@ fn ttl_generic(ctx: &mut Ctx, key: &[u8], ms: bool, absolute: bool) {
         return ctx.out.int(-1);
     };
     let t = if absolute { at } else { at.saturating_sub(now) }.max(0);
-    let v = if ms {
-        t
-    } else {
-        ((t as i128 + 500) / 1000) as i64
-    };
+    let v = if ms { t } else { ((t as i128 + 500) / 1000) as i64 };
     ctx.out.int(v);
 }
 

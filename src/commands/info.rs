@@ -40,14 +40,8 @@ fn info(ctx: &mut Ctx, args: &[&[u8]]) {
     for a in &args[1..] {
         let a = a.to_ascii_lowercase();
         match a.as_slice() {
-            b"default" => SECTIONS
-                .iter()
-                .enumerate()
-                .for_each(|(i, s)| wanted[i] |= s.1),
-            b"all" | b"everything" => SECTIONS
-                .iter()
-                .enumerate()
-                .for_each(|(i, s)| wanted[i] |= s.2),
+            b"default" => SECTIONS.iter().enumerate().for_each(|(i, s)| wanted[i] |= s.1),
+            b"all" | b"everything" => SECTIONS.iter().enumerate().for_each(|(i, s)| wanted[i] |= s.2),
             name => {
                 if let Some(i) = SECTIONS.iter().position(|s| s.0.as_bytes() == name) {
                     wanted[i] = true;
@@ -111,37 +105,18 @@ fn uname() -> String {
         return "Linux".into();
     }
     let field = |f: &[libc::c_char]| -> String {
-        let bytes: Vec<u8> = f
-            .iter()
-            .take_while(|&&c| c != 0)
-            .map(|&c| c as u8)
-            .collect();
+        let bytes: Vec<u8> = f.iter().take_while(|&&c| c != 0).map(|&c| c as u8).collect();
         String::from_utf8_lossy(&bytes).into_owned()
     };
-    format!(
-        "{} {} {}",
-        field(&u.sysname),
-        field(&u.release),
-        field(&u.machine)
-    )
+    format!("{} {} {}", field(&u.sysname), field(&u.release), field(&u.machine))
 }
 
 fn server(st: &State, out: &mut String) {
     let now_ms = st.now_ms();
     let uptime = ((now_ms - st.start_ms) / 1000).max(0);
-    let now_us = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_micros())
-        .unwrap_or(0);
-    let executable = std::env::current_exe()
-        .map(|p| p.display().to_string())
-        .unwrap_or_default();
-    let config_file = st
-        .config
-        .config_file
-        .as_ref()
-        .map(|p| p.display().to_string())
-        .unwrap_or_default();
+    let now_us = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_micros()).unwrap_or(0);
+    let executable = std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default();
+    let config_file = st.config.config_file.as_ref().map(|p| p.display().to_string()).unwrap_or_default();
     out.push_str("# Server\r\n");
     fields!(out,
         "redis_version" => crate::REDIS_VERSION,
@@ -214,11 +189,7 @@ pub fn allocator_name() -> String {
 /// Resident set size of the process, bytes.
 pub fn rss_bytes() -> u64 {
     let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
-    let pages: u64 = statm
-        .split_whitespace()
-        .nth(1)
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(0);
+    let pages: u64 = statm.split_whitespace().nth(1).and_then(|p| p.parse().ok()).unwrap_or(0);
     // SAFETY: sysconf has no preconditions.
     let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) }.max(1) as u64;
     pages * page
@@ -226,24 +197,14 @@ pub fn rss_bytes() -> u64 {
 
 fn total_system_memory() -> u64 {
     // SAFETY: sysconf has no preconditions.
-    let (pages, page) = unsafe {
-        (
-            libc::sysconf(libc::_SC_PHYS_PAGES),
-            libc::sysconf(libc::_SC_PAGESIZE),
-        )
-    };
+    let (pages, page) = unsafe { (libc::sysconf(libc::_SC_PHYS_PAGES), libc::sysconf(libc::_SC_PAGESIZE)) };
     (pages.max(0) as u64) * (page.max(0) as u64)
 }
 
 /// Redis's human-readable byte counts: "895.02K", "6.19M", "0B".
 pub fn human_bytes(n: u64) -> String {
-    const UNITS: [(f64, &str); 5] = [
-        (1024.0, "K"),
-        (1048576.0, "M"),
-        (1073741824.0, "G"),
-        (1099511627776.0, "T"),
-        (1125899906842624.0, "P"),
-    ];
+    const UNITS: [(f64, &str); 5] =
+        [(1024.0, "K"), (1048576.0, "M"), (1073741824.0, "G"), (1099511627776.0, "T"), (1125899906842624.0, "P")];
     if n < 1024 {
         return format!("{n}B");
     }
@@ -280,11 +241,7 @@ pub fn policy_name(p: MaxmemoryPolicy) -> &'static str {
 
 /// Memory held for clients (buffers), bytes.
 pub fn clients_memory(st: &State) -> u64 {
-    st.clients
-        .map
-        .values()
-        .map(|c| (c.qbuf + c.qbuf_free + c.pending.capacity() + CLIENT_STRUCT) as u64)
-        .sum()
+    st.clients.map.values().map(|c| (c.qbuf + c.qbuf_free + c.pending.capacity() + CLIENT_STRUCT) as u64).sum()
 }
 
 /// Rough fixed cost of one client's bookkeeping, bytes.
@@ -294,12 +251,7 @@ pub const CLIENT_STRUCT: usize = 1024;
 /// the hash tables' own structure.
 pub fn overhead(st: &State) -> u64 {
     let ptr = std::mem::size_of::<usize>() as u64;
-    let tables: u64 = st
-        .keyspace
-        .dbs
-        .iter()
-        .map(|d| (d.dict.len() as u64 + d.expires.len() as u64) * ptr * 3)
-        .sum();
+    let tables: u64 = st.keyspace.dbs.iter().map(|d| (d.dict.len() as u64 + d.expires.len() as u64) * ptr * 3).sum();
     st.mem_startup + clients_memory(st) + tables
 }
 
@@ -346,9 +298,8 @@ pub fn mem_figures(st: &mut State) -> MemFigures {
 
 fn memory(st: &mut State, out: &mut String) {
     let m = mem_figures(st);
-    let (a, used, rss, peak, startup, overhead, dataset, net) = (
-        m.alloc, m.used, m.rss, m.peak, m.startup, m.overhead, m.dataset, m.net,
-    );
+    let (a, used, rss, peak, startup, overhead, dataset, net) =
+        (m.alloc, m.used, m.rss, m.peak, m.startup, m.overhead, m.dataset, m.net);
     let sysmem = total_system_memory();
     let maxmemory = st.config.maxmemory;
     let signed = |a: u64, b: u64| a as i64 - b as i64;
@@ -448,9 +399,7 @@ fn persistence(st: &State, out: &mut String) {
 pub fn ops_per_sec(st: &State) -> u64 {
     let s = &st.stats.ops_samples;
     match (s.first(), s.last()) {
-        (Some(&(t0, n0)), Some(&(t1, n1))) if t1 > t0 => {
-            ((n1 - n0.min(n1)) as f64 * 1000.0 / (t1 - t0) as f64) as u64
-        }
+        (Some(&(t0, n0)), Some(&(t1, n1))) if t1 > t0 => ((n1 - n0.min(n1)) as f64 * 1000.0 / (t1 - t0) as f64) as u64,
         _ => 0,
     }
 }
@@ -461,10 +410,7 @@ fn kbps(st: &State) -> (f64, f64) {
     match (s.front(), s.back()) {
         (Some(&(t0, i0, o0)), Some(&(t1, i1, o1))) if t1 > t0 => {
             let secs = (t1 - t0) as f64 / 1000.0;
-            (
-                i1.saturating_sub(i0) as f64 / secs / 1024.0,
-                o1.saturating_sub(o0) as f64 / secs / 1024.0,
-            )
+            (i1.saturating_sub(i0) as f64 / secs / 1024.0, o1.saturating_sub(o0) as f64 / secs / 1024.0)
         }
         _ => (0.0, 0.0),
     }
@@ -530,11 +476,7 @@ fn stats(st: &State, out: &mut String) {
 
 /// The configured replication backlog size (reported, not used yet).
 fn backlog_size(st: &State) -> String {
-    st.config
-        .get(b"repl-backlog-size")
-        .into_iter()
-        .next()
-        .map_or_else(|| "1048576".into(), |(_, v)| v)
+    st.config.get(b"repl-backlog-size").into_iter().next().map_or_else(|| "1048576".into(), |(_, v)| v)
 }
 
 fn replication(st: &State, out: &mut String) {
@@ -582,8 +524,7 @@ fn cpu(out: &mut String) {
 
 /// Every command and subcommand of the table, in table order.
 fn table_names() -> impl Iterator<Item = &'static str> {
-    super::all_commands()
-        .flat_map(|c| std::iter::once(c.name).chain(c.subcommands.iter().map(|s| s.name)))
+    super::all_commands().flat_map(|c| std::iter::once(c.name).chain(c.subcommands.iter().map(|s| s.name)))
 }
 
 fn commandstats(st: &State, out: &mut String) {
@@ -595,11 +536,7 @@ fn commandstats(st: &State, out: &mut String) {
         if c.calls == 0 && c.failed_calls == 0 && c.rejected_calls == 0 {
             continue;
         }
-        let per_call = if c.calls == 0 {
-            0.0
-        } else {
-            c.usec as f64 / c.calls as f64
-        };
+        let per_call = if c.calls == 0 { 0.0 } else { c.usec as f64 / c.calls as f64 };
         let _ = write!(
             out,
             "cmdstat_{name}:calls={},usec={},usec_per_call={per_call:.2},rejected_calls={},failed_calls={}\r\n",
@@ -620,16 +557,8 @@ fn errorstats(st: &State, out: &mut String) {
 /// The percentiles INFO latencystats reports
 /// (`latency-tracking-info-percentiles`).
 fn info_percentiles(st: &State) -> Vec<f64> {
-    let v = st
-        .config
-        .get(b"latency-tracking-info-percentiles")
-        .into_iter()
-        .next()
-        .map(|(_, v)| v)
-        .unwrap_or_default();
-    v.split_whitespace()
-        .filter_map(|p| p.parse().ok())
-        .collect()
+    let v = st.config.get(b"latency-tracking-info-percentiles").into_iter().next().map(|(_, v)| v).unwrap_or_default();
+    v.split_whitespace().filter_map(|p| p.parse().ok()).collect()
 }
 
 /// Upper bound, in microseconds, of latency histogram bucket `i`.
@@ -671,15 +600,9 @@ fn latencystats(st: &State, out: &mut String) {
         if c.histogram_calls() == 0 {
             continue;
         }
-        let parts: Vec<String> = pcts
-            .iter()
-            .map(|&p| format!("p{}={:.3}", pct_name(p), percentile(&c.histogram, p)))
-            .collect();
-        let _ = write!(
-            out,
-            "latency_percentiles_usec_{name}:{}\r\n",
-            parts.join(",")
-        );
+        let parts: Vec<String> =
+            pcts.iter().map(|&p| format!("p{}={:.3}", pct_name(p), percentile(&c.histogram, p))).collect();
+        let _ = write!(out, "latency_percentiles_usec_{name}:{}\r\n", parts.join(","));
     }
 }
 
@@ -689,14 +612,7 @@ fn keyspace(st: &State, out: &mut String) {
         if db.is_empty() {
             continue;
         }
-        let _ = write!(
-            out,
-            "db{}:keys={},expires={},avg_ttl={}\r\n",
-            db.id,
-            db.len(),
-            db.expires.len(),
-            db.avg_ttl
-        );
+        let _ = write!(out, "db{}:keys={},expires={},avg_ttl={}\r\n", db.id, db.len(), db.expires.len(), db.avg_ttl);
     }
 }
 

@@ -52,10 +52,7 @@ const SHARED_REFCOUNT: i64 = i32::MAX as i64;
 /// A `maxmemory-policy` of the LFU family is set: OBJECT FREQ works,
 /// OBJECT IDLETIME does not.
 fn lfu_policy(c: &Config) -> bool {
-    matches!(
-        c.maxmemory_policy,
-        MaxmemoryPolicy::AllkeysLfu | MaxmemoryPolicy::VolatileLfu
-    )
+    matches!(c.maxmemory_policy, MaxmemoryPolicy::AllkeysLfu | MaxmemoryPolicy::VolatileLfu)
 }
 
 /// Whether small integers are shared objects: not when a memory limit is
@@ -79,11 +76,7 @@ fn shared_integers(c: &Config) -> bool {
 pub(crate) fn lookup_read(ctx: &mut Ctx, key: &[u8], touch: bool, notify_miss: bool) -> bool {
     let now = ctx.now;
     let db = &mut ctx.st.keyspace.dbs[ctx.db];
-    let found = if touch {
-        db.get(key, now).is_some()
-    } else {
-        db.exists(key, now)
-    };
+    let found = if touch { db.get(key, now).is_some() } else { db.exists(key, now) };
     if found {
         ctx.st.stats.keyspace_hits += 1;
     } else {
@@ -122,14 +115,7 @@ fn signal(ctx: &mut Ctx, db: usize, key: &[u8], class: u32, event: &str) {
 /// Sends a keyspace event for `key` in database `db`.
 fn notify_in(ctx: &mut Ctx, db: usize, class: u32, event: &str, key: &[u8]) {
     if ctx.st.notify_flags & class != 0 {
-        notify::notify(
-            ctx.st,
-            Some((ctx.cid, &mut *ctx.out)),
-            class,
-            event,
-            key,
-            db,
-        );
+        notify::notify(ctx.st, Some((ctx.cid, &mut *ctx.out)), class, event, key, db);
     }
 }
 
@@ -545,9 +531,7 @@ fn move_cmd(ctx: &mut Ctx, args: &[&[u8]]) {
         return ctx.err(SAME_OBJECT);
     }
     let now = ctx.now;
-    if !ctx.st.keyspace.dbs[src].lookup_write(key, now)
-        || ctx.st.keyspace.dbs[dst].lookup_write(key, now)
-    {
+    if !ctx.st.keyspace.dbs[src].lookup_write(key, now) || ctx.st.keyspace.dbs[dst].lookup_write(key, now) {
         return ctx.out.int(0);
     }
     let moved = relocate(ctx, (src, key), (dst, key), ("move_from", "move_to"));
@@ -621,10 +605,7 @@ fn object_encoding(ctx: &mut Ctx, args: &[&[u8]]) {
     if !object_lookup(ctx, args[2]) {
         return;
     }
-    let enc = ctx
-        .db()
-        .peek(args[2])
-        .map_or("none", |e| e.value.encoding());
+    let enc = ctx.db().peek(args[2]).map_or("none", |e| e.value.encoding());
     ctx.out.bulk(enc.as_bytes());
 }
 
@@ -651,11 +632,7 @@ fn object_idletime(ctx: &mut Ctx, args: &[&[u8]]) {
     let shared = shared_integers(&ctx.st.config);
     let ks = &ctx.st.keyspace;
     let idle = ks.dbs[ctx.db].peek(args[2]).map_or(0, |e| {
-        let clock = if shared {
-            ks.access_clock(e, now, start)
-        } else {
-            e.lru
-        };
+        let clock = if shared { ks.access_clock(e, now, start) } else { e.lru };
         idle_ms(clock, now)
     });
     ctx.out.int(idle / 1000);

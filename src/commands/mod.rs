@@ -96,10 +96,7 @@ impl<'a> Ctx<'a> {
 
     #[inline]
     pub fn client(&mut self) -> &mut crate::clients::Client {
-        self.st
-            .clients
-            .get_mut(self.cid)
-            .expect("calling client is registered")
+        self.st.clients.get_mut(self.cid).expect("calling client is registered")
     }
 
     pub fn err(&mut self, msg: &str) {
@@ -131,14 +128,7 @@ impl<'a> Ctx<'a> {
     pub fn notify(&mut self, class: u32, event: &str, key: &[u8]) {
         if self.st.notify_flags & class != 0 {
             let db = self.db;
-            notify::notify(
-                self.st,
-                Some((self.cid, &mut *self.out)),
-                class,
-                event,
-                key,
-                db,
-            );
+            notify::notify(self.st, Some((self.cid, &mut *self.out)), class, event, key, db);
         }
     }
 
@@ -185,9 +175,7 @@ pub fn process(st: &mut State, cid: ClientId, args: &[&[u8]], out: &mut ReplyBuf
         }
     };
     let client = st.clients.get_mut(cid).expect("registered");
-    if cmd.flags & flags::PROTECTED != 0
-        && !debug_allowed(&st.config.enable_debug_command, &client.addr)
-    {
+    if cmd.flags & flags::PROTECTED != 0 && !debug_allowed(&st.config.enable_debug_command, &client.addr) {
         let msg = format!(
             "ERR {} command not allowed. If the {} option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.",
             cmd.name.to_ascii_uppercase(),
@@ -199,13 +187,7 @@ pub fn process(st: &mut State, cid: ClientId, args: &[&[u8]], out: &mut ReplyBuf
         return reject_cmd(st, cid, out, cmd, "NOAUTH Authentication required.");
     }
     if client.multi.is_some() && cmd.flags & flags::NO_MULTI != 0 {
-        return reject_cmd(
-            st,
-            cid,
-            out,
-            cmd,
-            "ERR Command not allowed inside a transaction",
-        );
+        return reject_cmd(st, cid, out, cmd, "ERR Command not allowed inside a transaction");
     }
     if client.in_pubsub_mode() && !allowed_in_pubsub(cmd.name) {
         let msg = format!(
@@ -215,20 +197,11 @@ pub fn process(st: &mut State, cid: ClientId, args: &[&[u8]], out: &mut ReplyBuf
         return reject_cmd(st, cid, out, cmd, &msg);
     }
     if st.loading && cmd.flags & flags::LOADING == 0 {
-        return reject_cmd(
-            st,
-            cid,
-            out,
-            cmd,
-            "LOADING Redis is loading the dataset in memory",
-        );
+        return reject_cmd(st, cid, out, cmd, "LOADING Redis is loading the dataset in memory");
     }
     let client = st.clients.get_mut(cid).expect("registered");
     if let Some(m) = client.multi.as_mut() {
-        if !matches!(
-            cmd.name,
-            "exec" | "discard" | "multi" | "watch" | "quit" | "reset"
-        ) {
+        if !matches!(cmd.name, "exec" | "discard" | "multi" | "watch" | "quit" | "reset") {
             m.queue.push(args.iter().map(|a| a.to_vec()).collect());
             out.simple("QUEUED");
             return;
@@ -261,11 +234,7 @@ fn allowed_in_pubsub(name: &str) -> bool {
 }
 
 fn reject_cmd(st: &mut State, cid: ClientId, out: &mut ReplyBuf, cmd: &'static Command, msg: &str) {
-    st.stats
-        .commands
-        .entry(cmd.name)
-        .or_default()
-        .rejected_calls += 1;
+    st.stats.commands.entry(cmd.name).or_default().rejected_calls += 1;
     reject(st, cid, out, msg.as_bytes(), cmd.name == "exec")
 }
 
@@ -294,36 +263,17 @@ fn reject(st: &mut State, cid: ClientId, out: &mut ReplyBuf, msg: &[u8], is_exec
 
 /// Executes a resolved command: Redis's call(). Nested calls (inside EXEC)
 /// add their ops to the outer call's, which emits them all at the end.
-pub fn call(
-    st: &mut State,
-    cid: ClientId,
-    cmd: &'static Command,
-    args: &[&[u8]],
-    out: &mut ReplyBuf,
-) {
+pub fn call(st: &mut State, cid: ClientId, cmd: &'static Command, args: &[&[u8]], out: &mut ReplyBuf) {
     let db = match st.clients.get(cid) {
         Some(c) => c.db,
         None => return,
     };
     st.call_depth += 1;
     let errors_before = out.errors.len();
-    let mut ctx = Ctx {
-        now: call_clock::now_ms(&st.clock),
-        st,
-        cid,
-        db,
-        out,
-        dirty: 0,
-        prop: Prop::AsIs,
-        name: cmd.name,
-    };
+    let mut ctx =
+        Ctx { now: call_clock::now_ms(&st.clock), st, cid, db, out, dirty: 0, prop: Prop::AsIs, name: cmd.name };
     (cmd.handler)(&mut ctx, args);
-    let Ctx {
-        dirty,
-        prop,
-        db: new_db,
-        ..
-    } = ctx;
+    let Ctx { dirty, prop, db: new_db, .. } = ctx;
     let usec = call_clock::lap_usec();
 
     if let Some(c) = st.clients.get_mut(cid) {
@@ -349,14 +299,10 @@ pub fn call(
     }
     if dirty > 0 && st.prop.enabled {
         match prop {
-            Prop::AsIs => st.pending_ops.push(Op {
-                db: new_db,
-                args: args.iter().map(|a| a.to_vec()).collect(),
-            }),
+            Prop::AsIs => st.pending_ops.push(Op { db: new_db, args: args.iter().map(|a| a.to_vec()).collect() }),
             Prop::Nothing => {}
             Prop::Rewritten(cmds) => {
-                st.pending_ops
-                    .extend(cmds.into_iter().map(|args| Op { db: new_db, args }));
+                st.pending_ops.extend(cmds.into_iter().map(|args| Op { db: new_db, args }));
             }
         }
     }
@@ -430,21 +376,13 @@ pub mod call_clock {
     }
 
     fn wall_ms() -> i64 {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as i64)
+        SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
     }
 
     /// Re-reads the wall clock and starts a lap.
     pub fn batch_start() {
         let now = Instant::now();
-        LAPS.with(|l| {
-            l.set(Some(Laps {
-                last: now,
-                base: now,
-                base_wall_ms: wall_ms(),
-            }))
-        });
+        LAPS.with(|l| l.set(Some(Laps { last: now, base: now, base_wall_ms: wall_ms() })));
     }
 
     fn laps() -> Laps {
@@ -472,11 +410,7 @@ pub mod call_clock {
     pub fn lap_usec() -> u64 {
         let now = Instant::now();
         LAPS.with(|l| {
-            let mut x = l.get().unwrap_or(Laps {
-                last: now,
-                base: now,
-                base_wall_ms: wall_ms(),
-            });
+            let mut x = l.get().unwrap_or(Laps { last: now, base: now, base_wall_ms: wall_ms() });
             let usec = now.duration_since(x.last).as_micros() as u64;
             x.last = now;
             l.set(Some(x));

@@ -11,32 +11,11 @@ use crate::clients::{ClientId, Multi, Watched};
 use crate::state::State;
 
 pub const COMMANDS: &[Command] = &[
-    Command::new(
-        "multi",
-        1,
-        NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
-        multi,
-    ),
+    Command::new("multi", 1, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, multi),
     Command::new("exec", 1, NOSCRIPT | LOADING | STALE | SKIP_SLOWLOG, exec),
-    Command::new(
-        "discard",
-        1,
-        NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
-        discard,
-    ),
-    Command::new(
-        "watch",
-        -2,
-        NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
-        watch,
-    )
-    .keys(1, -1, 1),
-    Command::new(
-        "unwatch",
-        1,
-        NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
-        unwatch,
-    ),
+    Command::new("discard", 1, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, discard),
+    Command::new("watch", -2, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, watch).keys(1, -1, 1),
+    Command::new("unwatch", 1, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, unwatch),
 ];
 
 fn multi(ctx: &mut Ctx, _: &[&[u8]]) {
@@ -69,9 +48,7 @@ fn exec(ctx: &mut Ctx, _: &[&[u8]]) {
     let c = ctx.client();
     let watch_failed = c.dirty_cas || {
         let watched = c.watched.clone();
-        watched
-            .iter()
-            .any(|w| !w.expired_then && ctx.st.keyspace.dbs[w.db].is_expired(&w.key, now))
+        watched.iter().any(|w| !w.expired_then && ctx.st.keyspace.dbs[w.db].is_expired(&w.key, now))
     };
     unwatch_all(ctx.st, cid);
     if watch_failed {
@@ -115,22 +92,11 @@ fn watch(ctx: &mut Ctx, args: &[&[u8]]) {
     for k in &args[1..] {
         let expired_then = ctx.st.keyspace.dbs[db].is_expired(k, now);
         let c = ctx.st.clients.get_mut(cid).expect("registered");
-        if c.watched
-            .iter()
-            .any(|w| w.db == db && w.key.as_slice() == *k)
-        {
+        if c.watched.iter().any(|w| w.db == db && w.key.as_slice() == *k) {
             continue;
         }
-        c.watched.push(Watched {
-            db,
-            key: k.to_vec(),
-            expired_then,
-        });
-        ctx.st.keyspace.dbs[db]
-            .watched
-            .entry(k.to_vec())
-            .or_default()
-            .push(cid);
+        c.watched.push(Watched { db, key: k.to_vec(), expired_then });
+        ctx.st.keyspace.dbs[db].watched.entry(k.to_vec()).or_default().push(cid);
         ctx.st.watched_keys += 1;
     }
     ctx.out.ok();

@@ -20,8 +20,7 @@ pub const KEY_MISS: u32 = 1 << 11; // m
 pub const MODULE: u32 = 1 << 12; // d
 pub const NEW: u32 = 1 << 13; // n
 /// What `A` stands for.
-pub const ALL: u32 =
-    GENERIC | STRING | LIST | SET | HASH | ZSET | EXPIRED | EVICTED | STREAM | MODULE;
+pub const ALL: u32 = GENERIC | STRING | LIST | SET | HASH | ZSET | EXPIRED | EVICTED | STREAM | MODULE;
 
 /// Parses a flag string; `None` on a character Redis does not know.
 pub fn parse_flags(s: &[u8]) -> Option<u32> {
@@ -72,12 +71,7 @@ pub fn flags_string(f: u32) -> String {
             }
         }
     }
-    for (bit, c) in [
-        (KEYSPACE, 'K'),
-        (KEYEVENT, 'E'),
-        (KEY_MISS, 'm'),
-        (NEW, 'n'),
-    ] {
+    for (bit, c) in [(KEYSPACE, 'K'), (KEYEVENT, 'E'), (KEY_MISS, 'm'), (NEW, 'n')] {
         if f & bit != 0 {
             s.push(c);
         }
@@ -86,14 +80,7 @@ pub fn flags_string(f: u32) -> String {
 }
 
 /// Publishes the notification for an event of class `class` on `key`.
-pub fn notify(
-    st: &mut State,
-    me: Option<(ClientId, &mut ReplyBuf)>,
-    class: u32,
-    event: &str,
-    key: &[u8],
-    db: usize,
-) {
+pub fn notify(st: &mut State, me: Option<(ClientId, &mut ReplyBuf)>, class: u32, event: &str, key: &[u8], db: usize) {
     let flags = st.notify_flags;
     if flags & class == 0 {
         return;
@@ -102,12 +89,7 @@ pub fn notify(
     if flags & KEYSPACE != 0 {
         let mut ch = format!("__keyspace@{db}__:").into_bytes();
         ch.extend_from_slice(key);
-        super::pubsub::publish(
-            st,
-            me.as_mut().map(|(id, out)| (*id, &mut **out)),
-            &ch,
-            event.as_bytes(),
-        );
+        super::pubsub::publish(st, me.as_mut().map(|(id, out)| (*id, &mut **out)), &ch, event.as_bytes());
     }
     if flags & KEYEVENT != 0 {
         let ch = format!("__keyevent@{db}__:{event}").into_bytes();

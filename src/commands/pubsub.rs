@@ -20,43 +20,17 @@ pub const COMMANDS: &[Command] = &[
     Command::new("punsubscribe", -1, PS, punsubscribe),
     Command::new("ssubscribe", -2, PS, ssubscribe).keys(1, -1, 1),
     Command::new("sunsubscribe", -1, PS, sunsubscribe).keys(1, -1, 1),
-    Command::new(
-        "publish",
-        3,
-        PUBSUB | LOADING | STALE | FAST | MAY_REPLICATE,
-        publish_cmd,
-    ),
-    Command::new(
-        "spublish",
-        3,
-        PUBSUB | LOADING | STALE | FAST | MAY_REPLICATE,
-        spublish_cmd,
-    )
-    .keys(1, 1, 1),
+    Command::new("publish", 3, PUBSUB | LOADING | STALE | FAST | MAY_REPLICATE, publish_cmd),
+    Command::new("spublish", 3, PUBSUB | LOADING | STALE | FAST | MAY_REPLICATE, spublish_cmd).keys(1, 1, 1),
     Command::new("pubsub", -2, 0, pubsub_help).subs(PUBSUB_SUBS),
 ];
 
 const PUBSUB_SUBS: &[Command] = &[
-    Command::new(
-        "pubsub|channels",
-        -2,
-        PUBSUB | LOADING | STALE,
-        pubsub_channels,
-    ),
+    Command::new("pubsub|channels", -2, PUBSUB | LOADING | STALE, pubsub_channels),
     Command::new("pubsub|numsub", -2, PUBSUB | LOADING | STALE, pubsub_numsub),
     Command::new("pubsub|numpat", 2, PUBSUB | LOADING | STALE, pubsub_numpat),
-    Command::new(
-        "pubsub|shardchannels",
-        -2,
-        PUBSUB | LOADING | STALE,
-        pubsub_shardchannels,
-    ),
-    Command::new(
-        "pubsub|shardnumsub",
-        -2,
-        PUBSUB | LOADING | STALE,
-        pubsub_shardnumsub,
-    ),
+    Command::new("pubsub|shardchannels", -2, PUBSUB | LOADING | STALE, pubsub_shardchannels),
+    Command::new("pubsub|shardnumsub", -2, PUBSUB | LOADING | STALE, pubsub_shardnumsub),
     Command::new("pubsub|help", 2, LOADING | STALE, pubsub_help),
 ];
 
@@ -175,12 +149,7 @@ fn message(proto: Proto, parts: &[&[u8]]) -> Vec<u8> {
 
 /// Sends each target its message; the publishing client (`me`) gets it in
 /// its own reply buffer so it sees it before its PUBLISH reply.
-fn deliver(
-    st: &mut State,
-    me: &mut Option<(ClientId, &mut ReplyBuf)>,
-    id: ClientId,
-    parts: &[&[u8]],
-) -> bool {
+fn deliver(st: &mut State, me: &mut Option<(ClientId, &mut ReplyBuf)>, id: ClientId, parts: &[&[u8]]) -> bool {
     let Some(proto) = st.clients.get(id).map(|c| c.proto) else {
         return false;
     };
@@ -194,24 +163,14 @@ fn deliver(
 
 /// Delivers `msg` on `channel` to every subscriber; returns how many
 /// received it.
-pub fn publish(
-    st: &mut State,
-    mut me: Option<(ClientId, &mut ReplyBuf)>,
-    channel: &[u8],
-    msg: &[u8],
-) -> usize {
+pub fn publish(st: &mut State, mut me: Option<(ClientId, &mut ReplyBuf)>, channel: &[u8], msg: &[u8]) -> usize {
     let mut receivers = 0;
     let direct: Vec<ClientId> = st.pubsub.channels.get(channel).cloned().unwrap_or_default();
     for id in direct {
         receivers += deliver(st, &mut me, id, &[b"message", channel, msg]) as usize;
     }
-    let pats: Vec<(Vec<u8>, Vec<ClientId>)> = st
-        .pubsub
-        .patterns
-        .iter()
-        .filter(|(p, _)| glob_match(p, channel, false))
-        .cloned()
-        .collect();
+    let pats: Vec<(Vec<u8>, Vec<ClientId>)> =
+        st.pubsub.patterns.iter().filter(|(p, _)| glob_match(p, channel, false)).cloned().collect();
     for (p, ids) in &pats {
         for &id in ids {
             receivers += deliver(st, &mut me, id, &[b"pmessage", p, channel, msg]) as usize;
@@ -229,13 +188,7 @@ fn publish_cmd(ctx: &mut Ctx, args: &[&[u8]]) {
 fn spublish_cmd(ctx: &mut Ctx, args: &[&[u8]]) {
     let cid = ctx.cid;
     let mut me = Some((cid, &mut *ctx.out));
-    let ids: Vec<ClientId> = ctx
-        .st
-        .pubsub
-        .shard_channels
-        .get(args[1])
-        .cloned()
-        .unwrap_or_default();
+    let ids: Vec<ClientId> = ctx.st.pubsub.shard_channels.get(args[1]).cloned().unwrap_or_default();
     let mut n = 0;
     for id in ids {
         n += deliver(ctx.st, &mut me, id, &[b"smessage", args[1], args[2]]) as usize;
@@ -260,16 +213,9 @@ fn list_names(ctx: &mut Ctx, args: &[&[u8]], shard: bool) {
     let Ok(pat) = optional_pattern(ctx, args) else {
         return;
     };
-    let map = if shard {
-        &ctx.st.pubsub.shard_channels
-    } else {
-        &ctx.st.pubsub.channels
-    };
-    let mut found: Vec<Vec<u8>> = map
-        .keys()
-        .filter(|c| pat.map_or(true, |p| glob_match(p, c, false)))
-        .cloned()
-        .collect();
+    let map = if shard { &ctx.st.pubsub.shard_channels } else { &ctx.st.pubsub.channels };
+    let mut found: Vec<Vec<u8>> =
+        map.keys().filter(|c| pat.map_or(true, |p| glob_match(p, c, false))).cloned().collect();
     found.sort();
     ctx.out.bulks(found.iter());
 }
@@ -278,11 +224,7 @@ fn count_subscribers(ctx: &mut Ctx, args: &[&[u8]], shard: bool) {
     // Redis replies a flat array here, in RESP3 too.
     ctx.out.array((args.len() - 2) * 2);
     for ch in &args[2..] {
-        let map = if shard {
-            &ctx.st.pubsub.shard_channels
-        } else {
-            &ctx.st.pubsub.channels
-        };
+        let map = if shard { &ctx.st.pubsub.shard_channels } else { &ctx.st.pubsub.channels };
         let n = map.get(*ch).map_or(0, |v| v.len());
         ctx.out.bulk(ch);
         ctx.out.int(n as i64);

@@ -20,26 +20,11 @@ pub use latency::add_sample as latency_add_sample;
 
 pub const COMMANDS: &[Command] = &[
     Command::new("config", -2, 0, noop).subs(CONFIG_SUBS),
-    Command::new(
-        "debug",
-        -2,
-        ADMIN | NOSCRIPT | LOADING | STALE | PROTECTED,
-        debug::debug,
-    ),
-    Command::new(
-        "shutdown",
-        -1,
-        ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | SENTINEL | ALLOW_BUSY,
-        shutdown,
-    ),
+    Command::new("debug", -2, ADMIN | NOSCRIPT | LOADING | STALE | PROTECTED, debug::debug),
+    Command::new("shutdown", -1, ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | SENTINEL | ALLOW_BUSY, shutdown),
     Command::new("time", 1, LOADING | STALE | FAST, time),
     Command::new("lastsave", 1, LOADING | STALE | FAST, lastsave),
-    Command::new(
-        "role",
-        1,
-        NOSCRIPT | LOADING | STALE | FAST | SENTINEL,
-        role,
-    ),
+    Command::new("role", 1, NOSCRIPT | LOADING | STALE | FAST | SENTINEL, role),
     Command::new("monitor", 1, ADMIN_CMD, monitor),
     Command::new("slowlog", -2, 0, noop).subs(slowlog::SUBS),
     Command::new("latency", -2, 0, noop).subs(latency::SUBS),
@@ -57,12 +42,7 @@ const CLUSTER_SUBS: &[Command] = &[
     Command::new("cluster|addslots", -3, ADMIN | STALE, no_cluster),
     Command::new("cluster|addslotsrange", -4, ADMIN | STALE, no_cluster),
     Command::new("cluster|bumpepoch", 2, ADMIN | STALE, no_cluster),
-    Command::new(
-        "cluster|count-failure-reports",
-        3,
-        ADMIN | STALE,
-        no_cluster,
-    ),
+    Command::new("cluster|count-failure-reports", 3, ADMIN | STALE, no_cluster),
     Command::new("cluster|countkeysinslot", 3, STALE, no_cluster),
     Command::new("cluster|delslots", -3, ADMIN | STALE, no_cluster),
     Command::new("cluster|delslotsrange", -4, ADMIN | STALE, no_cluster),
@@ -109,10 +89,7 @@ fn wait(ctx: &mut Ctx, args: &[&[u8]]) {
         return ctx.out.int(0);
     }
     let deadline = (timeout > 0).then(|| ctx.now.saturating_add(timeout));
-    ctx.client().blocked = Some(crate::clients::Blocked {
-        deadline_ms: deadline,
-        timeout_reply: b":0\r\n".to_vec(),
-    });
+    ctx.client().blocked = Some(crate::clients::Blocked { deadline_ms: deadline, timeout_reply: b":0\r\n".to_vec() });
 }
 
 const CONFIG_SUBS: &[Command] = &[
@@ -221,9 +198,7 @@ fn config_help(ctx: &mut Ctx, _: &[&[u8]]) {
 }
 
 fn time(ctx: &mut Ctx, _: &[&[u8]]) {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
     ctx.out.array(2);
     ctx.out.bulk(now.as_secs().to_string().as_bytes());
     ctx.out.bulk(now.subsec_micros().to_string().as_bytes());
@@ -294,10 +269,7 @@ pub fn prepare_shutdown(st: &mut State, save: Option<bool>, force: bool) -> Resu
         // nothing to write.
         let saved: Result<(), String> = Ok(());
         if let Err(e) = saved {
-            st.log(
-                LogLevel::Warning,
-                &format!("Error trying to save the DB, can't exit: {e}"),
-            );
+            st.log(LogLevel::Warning, &format!("Error trying to save the DB, can't exit: {e}"));
             if !force {
                 return Err(e);
             }
@@ -332,14 +304,7 @@ pub fn monitor_stop(st: &mut State, cid: ClientId) {
 /// Runs after every call of `cmd` (nested ones inside EXEC too), with the
 /// call's duration: latency histogram, slow log, latency monitor, MONITOR.
 #[inline]
-pub fn after_call(
-    st: &mut State,
-    cid: ClientId,
-    cmd: &'static Command,
-    args: &[&[u8]],
-    out: &mut ReplyBuf,
-    usec: u64,
-) {
+pub fn after_call(st: &mut State, cid: ClientId, cmd: &'static Command, args: &[&[u8]], out: &mut ReplyBuf, usec: u64) {
     if st.config.latency_tracking {
         if let Some(s) = st.stats.commands.get_mut(cmd.name) {
             s.record_latency(usec);
@@ -351,11 +316,7 @@ pub fn after_call(
     }
     let threshold = st.config.latency_monitor_threshold;
     if threshold > 0 && usec / 1000 >= threshold {
-        let event = if cmd.flags & FAST != 0 {
-            "fast-command"
-        } else {
-            "command"
-        };
+        let event = if cmd.flags & FAST != 0 { "fast-command" } else { "command" };
         latency::add_sample(st, event, usec / 1000);
     }
     if !st.monitors.is_empty() && cmd.flags & (SKIP_MONITOR | ADMIN) == 0 {
@@ -413,12 +374,7 @@ pub fn quote_into(out: &mut Vec<u8>, s: &[u8]) {
             0x20..=0x7e => out.push(b),
             _ => {
                 const HEX: &[u8; 16] = b"0123456789abcdef";
-                out.extend_from_slice(&[
-                    b'\\',
-                    b'x',
-                    HEX[(b >> 4) as usize],
-                    HEX[(b & 15) as usize],
-                ]);
+                out.extend_from_slice(&[b'\\', b'x', HEX[(b >> 4) as usize], HEX[(b & 15) as usize]]);
             }
         }
     }
@@ -429,17 +385,8 @@ pub fn quote_into(out: &mut Vec<u8>, s: &[u8]) {
 /// `+<unix time>.<micros> [<db> <addr>] "arg" ...`.
 fn feed_monitors(st: &mut State, cid: ClientId, cmd: &Command, args: &[&[u8]], out: &mut ReplyBuf) {
     let Some(c) = st.clients.get(cid) else { return };
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    let mut line = format!(
-        "+{}.{:06} [{} {}]",
-        now.as_secs(),
-        now.subsec_micros(),
-        c.db,
-        c.addr
-    )
-    .into_bytes();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let mut line = format!("+{}.{:06} [{} {}]", now.as_secs(), now.subsec_micros(), c.db, c.addr).into_bytes();
     for a in redacted(cmd, args) {
         line.push(b' ');
         quote_into(&mut line, a);

@@ -186,15 +186,10 @@ enum Unit {
 
 impl Unit {
     fn parse(a: &[u8]) -> Option<Unit> {
-        [
-            (&b"ex"[..], Unit::Ex),
-            (b"px", Unit::Px),
-            (b"exat", Unit::ExAt),
-            (b"pxat", Unit::PxAt),
-        ]
-        .into_iter()
-        .find(|(name, _)| kw_eq(a, name))
-        .map(|(_, u)| u)
+        [(&b"ex"[..], Unit::Ex), (b"px", Unit::Px), (b"exat", Unit::ExAt), (b"pxat", Unit::PxAt)]
+            .into_iter()
+            .find(|(name, _)| kw_eq(a, name))
+            .map(|(_, u)| u)
     }
 
     fn absolute(self) -> bool {
@@ -320,13 +315,7 @@ fn set_generic(ctx: &mut Ctx, args: &[&[u8]], key: &[u8], val: &[u8], o: &Opts, 
     ctx.changed(key, notify::STRING, "set");
     if let Some(ms) = at {
         ctx.db().set_expire(key, ms);
-        ctx.rewrite(vec![
-            b"SET".to_vec(),
-            key.to_vec(),
-            val.to_vec(),
-            b"PXAT".to_vec(),
-            itoa(ms).as_bytes().to_vec(),
-        ]);
+        ctx.rewrite(vec![b"SET".to_vec(), key.to_vec(), val.to_vec(), b"PXAT".to_vec(), itoa(ms).as_bytes().to_vec()]);
         ctx.notify(notify::GENERIC, "expire", key);
     }
     if !o.get {
@@ -336,11 +325,7 @@ fn set_generic(ctx: &mut Ctx, args: &[&[u8]], key: &[u8], val: &[u8], o: &Opts, 
         }
     } else if at.is_none() {
         // Propagated without its GET options.
-        let kept = args
-            .iter()
-            .enumerate()
-            .filter(|(i, a)| *i < 3 || !kw_eq(a, b"get"))
-            .map(|(_, a)| a.to_vec());
+        let kept = args.iter().enumerate().filter(|(i, a)| *i < 3 || !kw_eq(a, b"get")).map(|(_, a)| a.to_vec());
         ctx.rewrite(kept.collect());
     }
 }
@@ -353,26 +338,17 @@ fn set(ctx: &mut Ctx, args: &[&[u8]]) {
 }
 
 fn setnx(ctx: &mut Ctx, args: &[&[u8]]) {
-    let o = Opts {
-        nx: true,
-        ..Opts::default()
-    };
+    let o = Opts { nx: true, ..Opts::default() };
     set_generic(ctx, args, args[1], args[2], &o, SetReply::OneZero);
 }
 
 fn setex(ctx: &mut Ctx, args: &[&[u8]]) {
-    let o = Opts {
-        expire: Some((Unit::Ex, args[2])),
-        ..Opts::default()
-    };
+    let o = Opts { expire: Some((Unit::Ex, args[2])), ..Opts::default() };
     set_generic(ctx, args, args[1], args[3], &o, SetReply::OkNull);
 }
 
 fn psetex(ctx: &mut Ctx, args: &[&[u8]]) {
-    let o = Opts {
-        expire: Some((Unit::Px, args[2])),
-        ..Opts::default()
-    };
+    let o = Opts { expire: Some((Unit::Px, args[2])), ..Opts::default() };
     set_generic(ctx, args, args[1], args[3], &o, SetReply::OkNull);
 }
 
@@ -395,10 +371,7 @@ fn getex(ctx: &mut Ctx, args: &[&[u8]]) {
         }
     }
     let st = &mut *ctx.st;
-    if let Some(s) = st.keyspace.dbs[ctx.db]
-        .peek(key)
-        .and_then(|e| str_of(&e.value))
-    {
+    if let Some(s) = st.keyspace.dbs[ctx.db].peek(key).and_then(|e| str_of(&e.value)) {
         ctx.out.bulk(&s);
     }
     let absolute = o.expire.is_some_and(|(u, _)| u.absolute());
@@ -410,11 +383,7 @@ fn getex(ctx: &mut Ctx, args: &[&[u8]]) {
         }
         Some(ms) => {
             ctx.db().set_expire(key, ms);
-            ctx.rewrite(vec![
-                b"PEXPIREAT".to_vec(),
-                key.to_vec(),
-                itoa(ms).as_bytes().to_vec(),
-            ]);
+            ctx.rewrite(vec![b"PEXPIREAT".to_vec(), key.to_vec(), itoa(ms).as_bytes().to_vec()]);
             ctx.changed(key, notify::GENERIC, "expire");
         }
         None if o.persist && ctx.db().persist(key) => {
@@ -602,12 +571,7 @@ fn incrbyfloat(ctx: &mut Ctx, args: &[&[u8]]) {
     }
     ctx.changed(key, notify::STRING, "incrbyfloat");
     ctx.out.bulk(&sum);
-    ctx.rewrite(vec![
-        b"SET".to_vec(),
-        key.to_vec(),
-        sum,
-        b"KEEPTTL".to_vec(),
-    ]);
+    ctx.rewrite(vec![b"SET".to_vec(), key.to_vec(), sum, b"KEEPTTL".to_vec()]);
 }
 
 // ---------------------------------------------------------------------------
@@ -727,9 +691,7 @@ fn lcs(ctx: &mut Ctx, args: &[&[u8]]) {
         Ok(t) => t,
         Err(LcsError::TooLong) => return out.error("ERR String too long for LCS"),
         Err(LcsError::OverLimit) => {
-            return out.error(
-                "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len",
-            )
+            return out.error("ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len")
         }
         Err(LcsError::NoMemory) => {
             return out.error("ERR Insufficient memory, failed allocating transient memory for LCS")
@@ -744,10 +706,7 @@ fn lcs(ctx: &mut Ctx, args: &[&[u8]]) {
     }
     out.map(2);
     out.bulk(b"matches");
-    let shown = || {
-        runs.iter()
-            .filter(|m| minlen == 0 || m.length() as i64 >= minlen)
-    };
+    let shown = || runs.iter().filter(|m| minlen == 0 || m.length() as i64 >= minlen);
     out.array(shown().count());
     for m in shown() {
         out.array(2 + withlen as usize);

@@ -23,16 +23,7 @@ pub struct Command {
 
 impl Command {
     pub const fn new(name: &'static str, arity: i32, flags: u32, handler: Handler) -> Self {
-        Command {
-            name,
-            arity,
-            flags,
-            first_key: 0,
-            last_key: 0,
-            step: 0,
-            handler,
-            subcommands: &[],
-        }
+        Command { name, arity, flags, first_key: 0, last_key: 0, step: 0, handler, subcommands: &[] }
     }
 
     /// Key positions (first, last, step) as COMMAND INFO reports them.
@@ -134,18 +125,12 @@ pub fn lookup(args: &[&[u8]]) -> Lookup {
         cmd
     } else {
         let sub = args[1].to_ascii_lowercase();
-        match cmd
-            .subcommands
-            .iter()
-            .find(|s| s.short_name().as_bytes() == sub.as_slice())
-        {
+        match cmd.subcommands.iter().find(|s| s.short_name().as_bytes() == sub.as_slice()) {
             Some(s) => s,
             None => {
                 let mut msg = b"ERR unknown subcommand '".to_vec();
                 msg.extend_from_slice(c_str(args[1], 128));
-                msg.extend_from_slice(
-                    format!("'. Try {} HELP.", cmd.name.to_ascii_uppercase()).as_bytes(),
-                );
+                msg.extend_from_slice(format!("'. Try {} HELP.", cmd.name.to_ascii_uppercase()).as_bytes());
                 return Lookup::Error(msg, None);
             }
         }

@@ -46,8 +46,7 @@ pub(crate) fn parse(args: &[String]) -> CommandLine {
         } else if had_value && is_option(arg) {
             had_value = start_option(&mut cl.options, arg, last, next_is_option);
         } else {
-            cl.options
-                .extend_from_slice(repr(arg.as_bytes()).as_bytes());
+            cl.options.extend_from_slice(repr(arg.as_bytes()).as_bytes());
             cl.options.push(b' ');
             had_value = true;
         }
@@ -93,10 +92,7 @@ mod tests {
         let c = cl(&["/etc/s.conf", "--port", "7000", "--bind", "a", "b"]);
         assert_eq!(c.config_file.as_deref(), Some("/etc/s.conf"));
         assert!(!c.read_stdin);
-        assert_eq!(
-            String::from_utf8(c.options).unwrap(),
-            "port \"7000\" \nbind \"a\" \"b\" "
-        );
+        assert_eq!(String::from_utf8(c.options).unwrap(), "port \"7000\" \nbind \"a\" \"b\" ");
     }
 
     #[test]
@@ -121,10 +117,7 @@ mod tests {
         assert!(cl(&["--port", "1", "-"]).read_stdin);
         let middle = cl(&["--hz", "5", "-", "6"]);
         assert!(!middle.read_stdin);
-        assert_eq!(
-            String::from_utf8(middle.options).unwrap(),
-            "hz \"5\" \"-\" \"6\" "
-        );
+        assert_eq!(String::from_utf8(middle.options).unwrap(), "hz \"5\" \"-\" \"6\" ");
         let c = cl(&["x.conf", "-"]);
         assert!(c.read_stdin);
         assert_eq!(c.config_file.as_deref(), Some("x.conf"));

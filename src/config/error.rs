@@ -46,10 +46,7 @@ impl fmt::Display for Source {
 }
 
 fn banner() -> String {
-    format!(
-        "*** FATAL CONFIG FILE ERROR (Strata {}) ***",
-        env!("CARGO_PKG_VERSION")
-    )
+    format!("*** FATAL CONFIG FILE ERROR (Strata {}) ***", env!("CARGO_PKG_VERSION"))
 }
 
 impl ConfigError {
@@ -76,9 +73,7 @@ impl ConfigError {
 
     /// A start-up error not tied to a line (checks made after reading).
     pub fn fatal(reason: &str) -> ConfigError {
-        ConfigError {
-            message: format!("{}\n{}", banner(), reason),
-        }
+        ConfigError { message: format!("{}\n{}", banner(), reason) }
     }
 
     /// A one-line error, e.g. a config file that cannot be opened.

@@ -88,10 +88,7 @@ impl Typed for Vec<String> {
     }
     fn from_val(v: &Val) -> Self {
         match v {
-            Val::Words(w) => w
-                .iter()
-                .map(|b| String::from_utf8_lossy(b).into_owned())
-                .collect(),
+            Val::Words(w) => w.iter().map(|b| String::from_utf8_lossy(b).into_owned()).collect(),
             _ => Vec::new(),
         }
     }
@@ -140,10 +137,7 @@ macro_rules! typed_enum {
         }
     };
 }
-typed_enum!(
-    LogLevel,
-    [Debug = 0, Verbose = 1, Notice = 2, Warning = 3, Nothing = 4]
-);
+typed_enum!(LogLevel, [Debug = 0, Verbose = 1, Notice = 2, Warning = 3, Nothing = 4]);
 typed_enum!(AppendFsync, [Everysec = 0, Always = 1, No = 2]);
 typed_enum!(
     MaxmemoryPolicy,
@@ -168,11 +162,7 @@ pub(crate) struct Field {
 
 macro_rules! field {
     ($name:literal, $f:ident) => {
-        Field {
-            name: $name,
-            get: |c| Typed::to_val(&c.$f),
-            set: |c, v| c.$f = Typed::from_val(v),
-        }
+        Field { name: $name, get: |c| Typed::to_val(&c.$f), set: |c, v| c.$f = Typed::from_val(v) }
     };
     // A String field holding one of the "no"/"yes"/"local" names.
     ($name:literal, $f:ident, names) => {
@@ -258,10 +248,7 @@ fn by_index() -> &'static [Option<&'static Field>] {
     static MAP: OnceLock<Vec<Option<&'static Field>>> = OnceLock::new();
     MAP.get_or_init(|| {
         let fields: HashMap<&str, &Field> = FIELDS.iter().map(|f| (f.name, f)).collect();
-        table::TABLE
-            .iter()
-            .map(|d| fields.get(d.name).copied())
-            .collect()
+        table::TABLE.iter().map(|d| fields.get(d.name).copied()).collect()
     })
 }
 
@@ -270,12 +257,7 @@ impl Config {
     pub(crate) fn value(&self, index: usize) -> Val {
         match by_index().get(index).copied().flatten() {
             Some(field) => (field.get)(self),
-            None => self
-                .stored
-                .values
-                .get(index)
-                .cloned()
-                .unwrap_or(Val::Absent),
+            None => self.stored.values.get(index).cloned().unwrap_or(Val::Absent),
         }
     }
 

@@ -117,13 +117,9 @@ impl Kind {
     pub(crate) fn parse(&self, args: &[Vec<u8>], current: &Val) -> Result<Val, String> {
         let one = args.first().map(Vec::as_slice).unwrap_or(b"");
         match *self {
-            Kind::Bool => parse_bool(one)
-                .map(Val::Bool)
-                .ok_or_else(|| "argument must be 'yes' or 'no'".to_string()),
+            Kind::Bool => parse_bool(one).map(Val::Bool).ok_or_else(|| "argument must be 'yes' or 'no'".to_string()),
             Kind::Num { min, max, form } => parse_num(one, min, max, form).map(Val::Num),
-            Kind::Enum(names) => enum_id(names, one)
-                .map(Val::Enum)
-                .ok_or_else(|| enum_error(names)),
+            Kind::Enum(names) => enum_id(names, one).map(Val::Enum).ok_or_else(|| enum_error(names)),
             Kind::Flags(names) => special::parse_flags(names, args),
             Kind::Str { check, .. } => {
                 if let Some(check) = check {
@@ -141,9 +137,7 @@ impl Kind {
             (Kind::Bool, Val::Bool(b)) => yes_no(*b).into(),
             (Kind::Num { form, .. }, Val::Num(n)) => format_num(*n, *form, false).into_bytes(),
             (Kind::Enum(names), Val::Enum(id)) => enum_name(names, *id).into(),
-            (Kind::Flags(names), Val::Enum(bits)) => {
-                special::format_flags(names, *bits).into_bytes()
-            }
+            (Kind::Flags(names), Val::Enum(bits)) => special::format_flags(names, *bits).into_bytes(),
             (Kind::Str { .. }, Val::Str(s)) => s.clone(),
             (Kind::Special(s), v) => special::format(*s, v),
             _ => Vec::new(),
@@ -156,12 +150,7 @@ impl Kind {
         let simple = |value: String| RewriteOut::Lines(vec![(format!("{name} {value}"), changed)]);
         match (self, v) {
             (Kind::Num { form, .. }, Val::Num(n)) => simple(format_num(*n, *form, true)),
-            (
-                Kind::Str {
-                    null_when_empty, ..
-                },
-                Val::Str(s),
-            ) => {
+            (Kind::Str { null_when_empty, .. }, Val::Str(s)) => {
                 if *null_when_empty && s.is_empty() {
                     return RewriteOut::Drop;
                 }
@@ -193,38 +182,22 @@ pub(crate) fn parse_bool(s: &[u8]) -> Option<bool> {
 }
 
 pub(crate) fn enum_id(names: &[(&str, u32)], s: &[u8]) -> Option<u32> {
-    names
-        .iter()
-        .find(|(n, _)| n.as_bytes().eq_ignore_ascii_case(s))
-        .map(|(_, id)| *id)
+    names.iter().find(|(n, _)| n.as_bytes().eq_ignore_ascii_case(s)).map(|(_, id)| *id)
 }
 
 pub(crate) fn enum_name(names: &[(&'static str, u32)], id: u32) -> &'static str {
-    names
-        .iter()
-        .find(|(_, i)| *i == id)
-        .map_or("unknown", |(n, _)| n)
+    names.iter().find(|(_, i)| *i == id).map_or("unknown", |(n, _)| n)
 }
 
 pub(crate) fn enum_error(names: &[(&str, u32)]) -> String {
     let list: Vec<&str> = names.iter().map(|(n, _)| *n).collect();
-    format!(
-        "argument(s) must be one of the following: {}",
-        list.join(", ")
-    )
+    format!("argument(s) must be one of the following: {}", list.join(", "))
 }
 
 fn parse_num(s: &[u8], min: i128, max: i128, form: NumForm) -> Result<i128, String> {
     let v = read_num(s, form).ok_or_else(|| num_error(form).to_string())?;
     if form == NumForm::MemoryOrPercent && v < 0 {
-        return if v < min {
-            Err(format!(
-                "percentage argument must be less or equal to {}",
-                -min
-            ))
-        } else {
-            Ok(v)
-        };
+        return if v < min { Err(format!("percentage argument must be less or equal to {}", -min)) } else { Ok(v) };
     }
     if v < min || v > max {
         return Err(match form {
@@ -261,9 +234,7 @@ fn num_error(form: NumForm) -> &'static str {
 fn format_num(n: i128, form: NumForm, for_file: bool) -> String {
     match form {
         NumForm::MemoryOrPercent if n < 0 => format!("{}%", -n),
-        NumForm::Memory | NumForm::MemoryOrPercent if for_file => {
-            format_memory(u64::try_from(n).unwrap_or(0))
-        }
+        NumForm::Memory | NumForm::MemoryOrPercent if for_file => format_memory(u64::try_from(n).unwrap_or(0)),
         NumForm::Octal => format!("{n:o}"),
         _ => n.to_string(),
     }

@@ -38,11 +38,7 @@ impl Default for LoadOptions {
 }
 
 /// `Config::from_args` with standard input and checks supplied.
-pub(crate) fn from_args(
-    argv: &[String],
-    stdin: &mut dyn Read,
-    opts: LoadOptions,
-) -> Result<Config, ConfigError> {
+pub(crate) fn from_args(argv: &[String], stdin: &mut dyn Read, opts: LoadOptions) -> Result<Config, ConfigError> {
     let cl = args::parse(argv);
     let mut text = Vec::new();
     let mut sources = Vec::new();
@@ -56,12 +52,9 @@ pub(crate) fn from_args(
     if cl.read_stdin {
         sources.push((text.len(), Source::Stdin));
         let mut input = Vec::new();
-        stdin.read_to_end(&mut input).map_err(|e| {
-            ConfigError::plain(format!(
-                "Fatal error, can't read standard input: {}",
-                strerror(&e)
-            ))
-        })?;
+        stdin
+            .read_to_end(&mut input)
+            .map_err(|e| ConfigError::plain(format!("Fatal error, can't read standard input: {}", strerror(&e))))?;
         text.extend_from_slice(&input);
     }
     sources.push((text.len(), Source::CommandLine));
@@ -72,11 +65,7 @@ pub(crate) fn from_args(
 }
 
 fn cannot_open(path: &Path, e: &std::io::Error) -> ConfigError {
-    ConfigError::plain(format!(
-        "Fatal error, can't open config file '{}': {}",
-        path.display(),
-        strerror(e)
-    ))
+    ConfigError::plain(format!("Fatal error, can't open config file '{}': {}", path.display(), strerror(e)))
 }
 
 /// Why a line failed: a reason to report against the line, or an error
@@ -122,21 +111,13 @@ impl Loader {
 
     /// Applies every line of `text`; `sources` gives the source starting at
     /// each byte offset (sorted by offset).
-    pub(crate) fn load_text(
-        &mut self,
-        text: &[u8],
-        sources: &[(usize, Source)],
-    ) -> Result<(), ConfigError> {
+    pub(crate) fn load_text(&mut self, text: &[u8], sources: &[(usize, Source)]) -> Result<(), ConfigError> {
         for (n, (offset, raw)) in lines(text).into_iter().enumerate() {
             let line = trim(raw, b" \t\r\n");
             if line.is_empty() || line[0] == b'#' {
                 continue;
             }
-            let origin = Origin {
-                source: source_at(sources, offset),
-                line: n + 1,
-                text: text_of(line),
-            };
+            let origin = Origin { source: source_at(sources, offset), line: n + 1, text: text_of(line) };
             let result = match split_args(line) {
                 None => Err(LineError::from("Unbalanced quotes in configuration line")),
                 Some(argv) if argv.is_empty() => Ok(()),
@@ -166,24 +147,17 @@ impl Loader {
             b"rename-command" if n == 3 => {
                 let (from, to) = (argv[1].clone(), argv[2].clone());
                 let origin = origin.clone();
-                self.cfg
-                    .rename_commands
-                    .push(RenameCommand { from, to, origin });
+                self.cfg.rename_commands.push(RenameCommand { from, to, origin });
                 Ok(())
             }
             b"user" if n >= 2 => {
                 let args = argv[1..].to_vec();
-                self.cfg.users.push(UserDirective {
-                    args,
-                    origin: origin.clone(),
-                });
+                self.cfg.users.push(UserDirective { args, origin: origin.clone() });
                 Ok(())
             }
             b"loadmodule" if n >= 2 => Err("Modules (loadmodule) are not supported yet".into()),
             b"sentinel" => Err("Sentinel mode (sentinel) is not supported yet".into()),
-            _ if name.contains(&b'.') => {
-                Err("Module configuration directives are not supported yet".into())
-            }
+            _ if name.contains(&b'.') => Err("Module configuration directives are not supported yet".into()),
             _ => Err("Bad directive or wrong number of arguments".into()),
         }
     }
@@ -240,8 +214,7 @@ impl Loader {
             vec![given.to_path_buf()]
         };
         for file in files {
-            let text = std::fs::read(self.cwd.join(&file))
-                .map_err(|e| LineError::Done(cannot_open(&file, &e)))?;
+            let text = std::fs::read(self.cwd.join(&file)).map_err(|e| LineError::Done(cannot_open(&file, &e)))?;
             self.depth += 1;
             let result = self.load_text(&text, &[(0, Source::File(file))]);
             self.depth -= 1;
@@ -258,9 +231,7 @@ impl Loader {
                 .append(true)
                 .create(true)
                 .open(path)
-                .map_err(|e| {
-                    ConfigError::fatal(&format!("Can't open the log file: {}", strerror(&e)))
-                })?;
+                .map_err(|e| ConfigError::fatal(&format!("Can't open the log file: {}", strerror(&e))))?;
         }
         self.cfg.dir = self.cwd.to_string_lossy().into_owned();
         Ok(self.cfg)
@@ -296,11 +267,7 @@ pub(crate) fn resolve_dir(cwd: &Path, arg: &[u8], check: bool) -> Result<PathBuf
 }
 
 fn source_at(sources: &[(usize, Source)], offset: usize) -> Source {
-    sources
-        .iter()
-        .rev()
-        .find(|(start, _)| *start <= offset)
-        .map_or(Source::CommandLine, |(_, s)| s.clone())
+    sources.iter().rev().find(|(start, _)| *start <= offset).map_or(Source::CommandLine, |(_, s)| s.clone())
 }
 
 fn text_of(line: &[u8]) -> String {
@@ -322,10 +289,7 @@ fn expand_glob(pattern: &Path) -> Vec<PathBuf> {
             found.iter_mut().for_each(|p| p.push(part));
             continue;
         }
-        found = found
-            .iter()
-            .flat_map(|dir| matching_entries(dir, bytes))
-            .collect();
+        found = found.iter().flat_map(|dir| matching_entries(dir, bytes)).collect();
     }
     found.sort();
     found.retain(|p| p.is_file());

@@ -247,11 +247,7 @@ impl Config {
     /// CONFIG SET; `local_client` tells whether the client is on a local
     /// connection, which matters for protected directives when
     /// enable-protected-configs is "local".
-    pub fn set_from(
-        &mut self,
-        pairs: &[(&[u8], &[u8])],
-        local_client: bool,
-    ) -> Result<Vec<&'static str>, String> {
+    pub fn set_from(&mut self, pairs: &[(&[u8], &[u8])], local_client: bool) -> Result<Vec<&'static str>, String> {
         runtime::set(self, pairs, local_client)
     }
 
@@ -270,10 +266,7 @@ impl Config {
     /// Every directive name (canonical first, then its old name if any) with
     /// whether Strata acts on it; for documentation and INFO-like listings.
     pub fn directives() -> Vec<(&'static str, Option<&'static str>, Effect)> {
-        table::TABLE
-            .iter()
-            .map(|d| (d.name, d.alias, d.effect))
-            .collect()
+        table::TABLE.iter().map(|d| (d.name, d.alias, d.effect)).collect()
     }
 
     /// A struct with placeholder values; `default()` fills it from the table.

@@ -15,10 +15,7 @@ pub(crate) fn is_space(b: u8) -> bool {
 /// Strips the bytes of `set` from both ends of `s`.
 pub(crate) fn trim<'a>(s: &'a [u8], set: &[u8]) -> &'a [u8] {
     let start = s.iter().position(|b| !set.contains(b)).unwrap_or(s.len());
-    let end = s
-        .iter()
-        .rposition(|b| !set.contains(b))
-        .map_or(start, |e| e + 1);
+    let end = s.iter().rposition(|b| !set.contains(b)).map_or(start, |e| e + 1);
     &s[start..end.max(start)]
 }
 
@@ -387,17 +384,7 @@ mod tests {
         assert_eq!(string2ll(b"-15"), Some(-15));
         assert_eq!(string2ll(b"9223372036854775807"), Some(i64::MAX));
         assert_eq!(string2ll(b"-9223372036854775808"), Some(i64::MIN));
-        for bad in [
-            "",
-            "-0",
-            "007",
-            "+5",
-            " 5",
-            "5 ",
-            "9223372036854775808",
-            "1k",
-            "-",
-        ] {
+        for bad in ["", "-0", "007", "+5", " 5", "5 ", "9223372036854775808", "1k", "-"] {
             assert_eq!(string2ll(bad.as_bytes()), None, "{bad:?}");
         }
     }
@@ -430,10 +417,7 @@ mod tests {
         assert_eq!(memtoull(b""), Some(0));
         assert_eq!(memtoull(b"k"), Some(0));
         assert_eq!(memtoull(b"18446744073709551616"), Some(u64::MAX));
-        assert_eq!(
-            memtoull(b"99999999999999999999k"),
-            Some(u64::MAX.wrapping_mul(1000))
-        );
+        assert_eq!(memtoull(b"99999999999999999999k"), Some(u64::MAX.wrapping_mul(1000)));
         for bad in ["-1", " 5", "5 ", "+5", "1.5gb", "1t", "0x10"] {
             assert_eq!(memtoull(bad.as_bytes()), None, "{bad:?}");
         }

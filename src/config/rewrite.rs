@@ -69,12 +69,7 @@ impl State {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
             Err(e) => return Err(e),
         };
-        let mut state = State {
-            lines: Vec::new(),
-            owned: HashMap::new(),
-            done: HashSet::new(),
-            needs_signature: true,
-        };
+        let mut state = State { lines: Vec::new(), owned: HashMap::new(), done: HashSet::new(), needs_signature: true };
         for (_, raw) in lines(&bytes) {
             state.add_old_line(trim(raw, b"\r\n\t ").to_vec());
         }
@@ -95,10 +90,7 @@ impl State {
             self.lines.push(commented);
             return;
         };
-        self.owned
-            .entry(key)
-            .or_default()
-            .push_back(self.lines.len());
+        self.owned.entry(key).or_default().push_back(self.lines.len());
         self.lines.push(line);
     }
 
@@ -177,11 +169,7 @@ fn write_atomically(path: &Path, content: &[u8]) -> std::io::Result<()> {
 
 fn write_and_rename(tmp: &Path, path: &Path, content: &[u8]) -> std::io::Result<()> {
     use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o644)
-        .open(tmp)?;
+    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o644).open(tmp)?;
     file.write_all(content)?;
     file.sync_all()?;
     drop(file);
@@ -196,9 +184,7 @@ fn write_and_rename(tmp: &Path, path: &Path, content: &[u8]) -> std::io::Result<
 
 /// "<path>.<pid>.<nanos>" in the same directory, so the rename is atomic.
 fn temp_path(path: &Path) -> PathBuf {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
     let mut name = path.as_os_str().to_owned();
     name.push(format!(".{}.{nanos}", std::process::id()));
     PathBuf::from(name)

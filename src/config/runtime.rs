@@ -48,19 +48,12 @@ pub(crate) fn absolute_dir(path: &[u8]) -> Vec<u8> {
     }
 }
 
-pub(crate) fn set(
-    cfg: &mut Config,
-    pairs: &[(&[u8], &[u8])],
-    local_client: bool,
-) -> Result<Vec<&'static str>, String> {
+pub(crate) fn set(cfg: &mut Config, pairs: &[(&[u8], &[u8])], local_client: bool) -> Result<Vec<&'static str>, String> {
     let found = resolve(cfg, pairs, local_client)?;
     let mut values = Vec::with_capacity(found.len());
     for (f, (_, value)) in found.iter().zip(pairs) {
         let v = parse_value(cfg, *f, value).map_err(|reason| {
-            format!(
-                "ERR CONFIG SET failed (possibly related to argument '{}') - {reason}",
-                table::name_of(*f)
-            )
+            format!("ERR CONFIG SET failed (possibly related to argument '{}') - {reason}", table::name_of(*f))
         })?;
         values.push(v);
     }
@@ -79,18 +72,11 @@ pub(crate) fn set(
 
 /// Finds every directive, refusing unknown, immutable, protected and
 /// repeated ones; the first problem in argument order wins.
-fn resolve(
-    cfg: &Config,
-    pairs: &[(&[u8], &[u8])],
-    local_client: bool,
-) -> Result<Vec<Found>, String> {
+fn resolve(cfg: &Config, pairs: &[(&[u8], &[u8])], local_client: bool) -> Result<Vec<Found>, String> {
     let mut found: Vec<Found> = Vec::with_capacity(pairs.len());
     for (name, _) in pairs {
         let Some(f) = table::find(name) else {
-            return Err(format!(
-                "ERR Unknown option or number of arguments for CONFIG SET - '{}'",
-                text(name)
-            ));
+            return Err(format!("ERR Unknown option or number of arguments for CONFIG SET - '{}'", text(name)));
         };
         let dir = &TABLE[f.index];
         let reason = if dir.has(IMMUTABLE) {
@@ -104,10 +90,7 @@ fn resolve(
             None
         };
         if let Some(reason) = reason {
-            return Err(format!(
-                "ERR CONFIG SET failed (possibly related to argument '{}') - {reason}",
-                text(name)
-            ));
+            return Err(format!("ERR CONFIG SET failed (possibly related to argument '{}') - {reason}", text(name)));
         }
         found.push(f);
     }

@@ -91,23 +91,16 @@ fn parse_obuf(args: &[Vec<u8>], current: &Val) -> Result<Val, String> {
         return Err("Wrong number of arguments in buffer limit configuration.".into());
     }
     for group in args.chunks(4) {
-        let class = obuf_class(&group[0]).ok_or_else(|| {
-            "Invalid client class specified in buffer limit configuration.".to_string()
-        })?;
+        let class = obuf_class(&group[0])
+            .ok_or_else(|| "Invalid client class specified in buffer limit configuration.".to_string())?;
         let hard = memtoull(&group[1]);
         let soft = memtoull(&group[2]);
         // Redis keeps the seconds in a C int and refuses negative results.
         let secs = c_strtoll(&group[3]).map(|s| s as i32).filter(|s| *s >= 0);
         let (Some(hard_bytes), Some(soft_bytes), Some(secs)) = (hard, soft, secs) else {
-            return Err(
-                "Error in hard, soft or soft_seconds setting in buffer limit configuration.".into(),
-            );
+            return Err("Error in hard, soft or soft_seconds setting in buffer limit configuration.".into());
         };
-        limits[class] = ClientBufferLimit {
-            hard_bytes,
-            soft_bytes,
-            soft_seconds: secs as u64,
-        };
+        limits[class] = ClientBufferLimit { hard_bytes, soft_bytes, soft_seconds: secs as u64 };
     }
     Ok(Val::Obuf(limits))
 }
@@ -120,9 +113,7 @@ fn parse_oom(args: &[Vec<u8>]) -> Result<Val, String> {
     for (slot, arg) in out.iter_mut().zip([a, b, c]) {
         *slot = c_strtoll(arg)
             .filter(|v| (-2000..=2000).contains(v))
-            .ok_or_else(|| {
-                "Invalid oom-score-adj-values, elements must be between -2000 and 2000.".to_string()
-            })?;
+            .ok_or_else(|| "Invalid oom-score-adj-values, elements must be between -2000 and 2000.".to_string())?;
     }
     Ok(Val::Ints(out))
 }
@@ -133,13 +124,9 @@ fn parse_percentiles(args: &[Vec<u8>]) -> Result<Val, String> {
     }
     let mut out = Vec::new();
     for arg in args {
-        let p = string2d(arg)
-            .ok_or_else(|| "Invalid latency-tracking-info-percentiles parameters".to_string())?;
+        let p = string2d(arg).ok_or_else(|| "Invalid latency-tracking-info-percentiles parameters".to_string())?;
         if !(0.0..=100.0).contains(&p) {
-            return Err(
-                "latency-tracking-info-percentiles parameters should sit between [0.0,100.0]"
-                    .into(),
-            );
+            return Err("latency-tracking-info-percentiles parameters should sit between [0.0,100.0]".into());
         }
         out.push(p);
     }
@@ -148,9 +135,9 @@ fn parse_percentiles(args: &[Vec<u8>]) -> Result<Val, String> {
 
 pub(crate) fn format(s: Special, v: &Val) -> Vec<u8> {
     match v {
-        Val::Str(text) if s == Special::NotifyKeyspaceEvents => keyspace_events_canonical(text)
-            .unwrap_or_default()
-            .into_bytes(),
+        Val::Str(text) if s == Special::NotifyKeyspaceEvents => {
+            keyspace_events_canonical(text).unwrap_or_default().into_bytes()
+        }
         Val::Str(text) => text.clone(),
         Val::Save(rules) => {
             let parts: Vec<String> = rules.iter().map(|(s, c)| format!("{s} {c}")).collect();
@@ -183,27 +170,17 @@ pub(crate) fn rewrite(s: Special, name: &str, v: &Val, default: &Val) -> Rewrite
         (Special::Bind, _) if !changed => RewriteOut::Drop,
         (Special::Bind, Val::Words(w)) if w.is_empty() => one(format!("{name} \"\""), true),
         (Special::Save, Val::Save(rules)) if rules.is_empty() => one("save \"\"".into(), true),
-        (Special::Save, Val::Save(rules)) => RewriteOut::Lines(
-            rules
-                .iter()
-                .map(|(s, c)| (format!("save {s} {c}"), true))
-                .collect(),
-        ),
-        (Special::LatencyPercentiles, Val::Floats(p)) if p.is_empty() => {
-            one(format!("{name} \"\""), true)
+        (Special::Save, Val::Save(rules)) => {
+            RewriteOut::Lines(rules.iter().map(|(s, c)| (format!("save {s} {c}"), true)).collect())
         }
+        (Special::LatencyPercentiles, Val::Floats(p)) if p.is_empty() => one(format!("{name} \"\""), true),
         (Special::Dir, Val::Str(d)) => one(format!("{name} {}", repr(d)), true),
         (Special::NotifyKeyspaceEvents, Val::Str(_)) => {
             let canonical = format(s, v);
-            one(
-                format!("{name} {}", repr(&canonical)),
-                !canonical.is_empty(),
-            )
+            one(format!("{name} {}", repr(&canonical)), !canonical.is_empty())
         }
         (Special::ClientOutputBufferLimit, Val::Obuf(l)) => obuf_rewrite(name, l, default),
-        (Special::LatencyPercentiles | Special::Bind, _) => {
-            one(format!("{name} {}", text(v)), true)
-        }
+        (Special::LatencyPercentiles | Special::Bind, _) => one(format!("{name} {}", text(v)), true),
         _ => one(format!("{name} {}", text(v)), changed),
     }
 }
@@ -251,17 +228,9 @@ pub(crate) fn parse_flags(names: &[(&str, u32)], args: &[Vec<u8>]) -> Result<Val
 
 pub(crate) fn format_flags(names: &[(&'static str, u32)], bits: u32) -> String {
     if bits == 0 {
-        return names
-            .iter()
-            .find(|(_, b)| *b == 0)
-            .map_or("", |(n, _)| n)
-            .into();
+        return names.iter().find(|(_, b)| *b == 0).map_or("", |(n, _)| n).into();
     }
-    let set: Vec<&str> = names
-        .iter()
-        .filter(|(_, b)| *b != 0 && bits & b == *b)
-        .map(|(n, _)| *n)
-        .collect();
+    let set: Vec<&str> = names.iter().filter(|(_, b)| *b != 0 && bits & b == *b).map(|(n, _)| *n).collect();
     set.join(" ")
 }
 
@@ -358,9 +327,7 @@ pub(crate) fn check_hostname(s: &[u8]) -> Result<(), &'static str> {
     if s.len() > MAX_HOSTNAME {
         return Err("Hostnames must be less than 256 characters");
     }
-    if s.iter()
-        .all(|c| c.is_ascii_alphanumeric() || *c == b'-' || *c == b'.')
-    {
+    if s.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-' || *c == b'.') {
         Ok(())
     } else {
         Err("Hostnames may only contain alphanumeric characters, hyphens or dots")
@@ -441,25 +408,10 @@ mod tests {
 
     #[test]
     fn proc_title_templates() {
-        for ok in [
-            "{title} {listen-addr} {server-mode}",
-            "zzz",
-            "{{",
-            "}",
-            "a}b",
-            "{port}",
-        ] {
+        for ok in ["{title} {listen-addr} {server-mode}", "zzz", "{{", "}", "a}b", "{port}"] {
             assert!(check_proc_title(ok.as_bytes()).is_ok(), "{ok:?}");
         }
-        for bad in [
-            "",
-            " ",
-            "{title}",
-            "{title",
-            "x{}",
-            "{foo}",
-            "{title} {server-mode}",
-        ] {
+        for bad in ["", " ", "{title}", "{title", "x{}", "{foo}", "{title} {server-mode}"] {
             assert!(check_proc_title(bad.as_bytes()).is_err(), "{bad:?}");
         }
     }

@@ -10,9 +10,7 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use super::kind::{Check, Kind, NumForm, Special, Val};
-use super::special::{
-    check_appenddirname, check_appendfilename, check_dbfilename, check_hostname, check_proc_title,
-};
+use super::special::{check_appenddirname, check_appendfilename, check_dbfilename, check_hostname, check_proc_title};
 
 /// What Strata does with a directive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,42 +60,24 @@ const I64_MAX: i128 = i64::MAX as i128;
 const U64_MAX: i128 = u64::MAX as i128;
 
 const BOOL: Kind = Kind::Bool;
-const STR: Kind = Kind::Str {
-    null_when_empty: false,
-    check: None,
-};
+const STR: Kind = Kind::Str { null_when_empty: false, check: None };
 /// A string whose empty value means "not set".
-const OPT: Kind = Kind::Str {
-    null_when_empty: true,
-    check: None,
-};
+const OPT: Kind = Kind::Str { null_when_empty: true, check: None };
 
 const fn int(min: i128, max: i128) -> Kind {
-    Kind::Num {
-        min,
-        max,
-        form: NumForm::Plain,
-    }
+    Kind::Num { min, max, form: NumForm::Plain }
 }
 const fn mem(min: i128, max: i128) -> Kind {
-    Kind::Num {
-        min,
-        max,
-        form: NumForm::Memory,
-    }
+    Kind::Num { min, max, form: NumForm::Memory }
 }
 const fn checked(null_when_empty: bool, check: Check) -> Kind {
-    Kind::Str {
-        null_when_empty,
-        check: Some(check),
-    }
+    Kind::Str { null_when_empty, check: Some(check) }
 }
 const fn special(s: Special) -> Kind {
     Kind::Special(s)
 }
 
-pub(crate) const LOGLEVELS: &[(&str, u32)] =
-    &[("debug", 0), ("verbose", 1), ("notice", 2), ("warning", 3)];
+pub(crate) const LOGLEVELS: &[(&str, u32)] = &[("debug", 0), ("verbose", 1), ("notice", 2), ("warning", 3)];
 pub(crate) const FSYNC: &[(&str, u32)] = &[("everysec", 0), ("always", 1), ("no", 2)];
 pub(crate) const POLICIES: &[(&str, u32)] = &[
     ("volatile-lru", 0),
@@ -129,13 +109,7 @@ const PUBSUB_DEFAULT: &[(&str, u32)] = &[("allchannels", 1), ("resetchannels", 0
 const SANITIZE: &[(&str, u32)] = &[("no", 0), ("yes", 1), ("clients", 2)];
 const ENDPOINT: &[(&str, u32)] = &[("ip", 0), ("hostname", 1), ("unknown-endpoint", 2)];
 const PROPAGATION: &[(&str, u32)] = &[("ignore", 0), ("panic", 1), ("panic-on-replicas", 2)];
-const SHUTDOWN: &[(&str, u32)] = &[
-    ("default", 0),
-    ("save", 1),
-    ("nosave", 2),
-    ("now", 4),
-    ("force", 8),
-];
+const SHUTDOWN: &[(&str, u32)] = &[("default", 0), ("save", 1), ("nosave", 2), ("now", 4), ("force", 8)];
 
 use Effect::{Effective as E, NoEffect as X};
 const REPL: Effect = Effect::NotBuilt("replication");
@@ -146,40 +120,12 @@ const SYSLOG: Effect = Effect::NotBuilt("syslog");
 const MUT: u8 = 0;
 const IMM: u8 = IMMUTABLE;
 
-const fn d(
-    name: &'static str,
-    kind: Kind,
-    default: &'static str,
-    flags: u8,
-    effect: Effect,
-) -> Directive {
-    Directive {
-        name,
-        alias: None,
-        kind,
-        default,
-        flags,
-        effect,
-        refuse: None,
-    }
+const fn d(name: &'static str, kind: Kind, default: &'static str, flags: u8, effect: Effect) -> Directive {
+    Directive { name, alias: None, kind, default, flags, effect, refuse: None }
 }
 
-const fn a(
-    name: &'static str,
-    alias: &'static str,
-    kind: Kind,
-    default: &'static str,
-    effect: Effect,
-) -> Directive {
-    Directive {
-        name,
-        alias: Some(alias),
-        kind,
-        default,
-        flags: MUT,
-        effect,
-        refuse: None,
-    }
+const fn a(name: &'static str, alias: &'static str, kind: Kind, default: &'static str, effect: Effect) -> Directive {
+    Directive { name, alias: Some(alias), kind, default, flags: MUT, effect, refuse: None }
 }
 
 const fn refusing(mut dir: Directive, refuse: Refuse) -> Directive {
@@ -410,21 +356,12 @@ pub(crate) fn adjust(dir: &Directive, v: Val) -> Val {
 
 /// Directives Redis 7.0 still accepts in a file (with exactly one argument)
 /// and ignores.
-pub(crate) const DEPRECATED: &[&str] = &[
-    "list-max-ziplist-entries",
-    "list-max-ziplist-value",
-    "lua-replicate-commands",
-];
+pub(crate) const DEPRECATED: &[&str] =
+    &["list-max-ziplist-entries", "list-max-ziplist-value", "lua-replicate-commands"];
 
 /// Directives that only a config file (or the command line) may hold and
 /// that are handled outside the table.
-pub(crate) const FILE_ONLY: &[&str] = &[
-    "include",
-    "rename-command",
-    "user",
-    "loadmodule",
-    "sentinel",
-];
+pub(crate) const FILE_ONLY: &[&str] = &["include", "rename-command", "user", "loadmodule", "sentinel"];
 
 /// A name found in the table: the directive's index and whether the name
 /// used was its alias.
@@ -439,21 +376,9 @@ fn names() -> &'static HashMap<&'static str, Found> {
     NAMES.get_or_init(|| {
         let mut map = HashMap::new();
         for (index, dir) in TABLE.iter().enumerate() {
-            map.insert(
-                dir.name,
-                Found {
-                    index,
-                    via_alias: false,
-                },
-            );
+            map.insert(dir.name, Found { index, via_alias: false });
             if let Some(alias) = dir.alias {
-                map.insert(
-                    alias,
-                    Found {
-                        index,
-                        via_alias: true,
-                    },
-                );
+                map.insert(alias, Found { index, via_alias: true });
             }
         }
         map
@@ -477,11 +402,7 @@ pub(crate) fn name_of(found: Found) -> &'static str {
 
 /// Every visible name (canonical and alias) with its lookup result, sorted.
 pub(crate) fn visible_names() -> Vec<(&'static str, Found)> {
-    let mut all: Vec<_> = names()
-        .iter()
-        .filter(|(_, f)| !TABLE[f.index].has(HIDDEN))
-        .map(|(n, f)| (*n, *f))
-        .collect();
+    let mut all: Vec<_> = names().iter().filter(|(_, f)| !TABLE[f.index].has(HIDDEN)).map(|(n, f)| (*n, *f)).collect();
     all.sort_unstable_by_key(|(n, _)| *n);
     all
 }
@@ -491,25 +412,14 @@ pub(crate) fn default_args(dir: &Directive) -> Vec<Vec<u8>> {
     if !dir.kind.multi_arg() {
         return vec![dir.default.as_bytes().to_vec()];
     }
-    dir.default
-        .split(' ')
-        .filter(|s| !s.is_empty())
-        .map(|s| s.as_bytes().to_vec())
-        .collect()
+    dir.default.split(' ').filter(|s| !s.is_empty()).map(|s| s.as_bytes().to_vec()).collect()
 }
 
 /// Every directive's default value, parsed once.
 pub(crate) fn defaults() -> &'static [Val] {
     static DEFAULTS: OnceLock<Vec<Val>> = OnceLock::new();
     DEFAULTS.get_or_init(|| {
-        TABLE
-            .iter()
-            .map(|dir| {
-                dir.kind
-                    .parse(&default_args(dir), &Val::Absent)
-                    .unwrap_or(Val::Absent)
-            })
-            .collect()
+        TABLE.iter().map(|dir| dir.kind.parse(&default_args(dir), &Val::Absent).unwrap_or(Val::Absent)).collect()
     })
 }
 
@@ -528,10 +438,7 @@ mod tests {
             }
         }
         for name in DEPRECATED.iter().chain(FILE_ONLY) {
-            assert!(
-                find(name.as_bytes()).is_none(),
-                "{name} must not be in the table"
-            );
+            assert!(find(name.as_bytes()).is_none(), "{name} must not be in the table");
         }
     }
 

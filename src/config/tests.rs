@@ -51,10 +51,7 @@ fn get1(cfg: &Config, name: &str) -> String {
 }
 
 fn set(cfg: &mut Config, pairs: &[(&str, &str)]) -> Result<Vec<&'static str>, String> {
-    let pairs: Vec<(&[u8], &[u8])> = pairs
-        .iter()
-        .map(|(n, v)| (n.as_bytes(), v.as_bytes()))
-        .collect();
+    let pairs: Vec<(&[u8], &[u8])> = pairs.iter().map(|(n, v)| (n.as_bytes(), v.as_bytes())).collect();
     cfg.set(&pairs)
 }
 
@@ -63,10 +60,7 @@ fn set_err(name: &str, value: &str) -> String {
 }
 
 fn banner() -> String {
-    format!(
-        "*** FATAL CONFIG FILE ERROR (Strata {}) ***",
-        env!("CARGO_PKG_VERSION")
-    )
+    format!("*** FATAL CONFIG FILE ERROR (Strata {}) ***", env!("CARGO_PKG_VERSION"))
 }
 
 // ---------------------------------------------------------------- defaults
@@ -158,18 +152,8 @@ fn save_lines_replace_then_accumulate_and_empty_resets() {
     assert_eq!(c.unwrap().save_params, [(5, 5), (7, 7)]);
     let (_d, c) = load_conf("save 5 5\n", &["--save"]);
     assert!(c.unwrap().save_params.is_empty());
-    for bad in [
-        "save 5",
-        "save 0 5",
-        "save 5 -1",
-        "save 5 5 6",
-        "save a 1",
-        "save \"\" \"\"",
-    ] {
-        assert!(
-            err_conf(bad).ends_with("\nInvalid save parameters"),
-            "{bad}"
-        );
+    for bad in ["save 5", "save 0 5", "save 5 -1", "save 5 5 6", "save a 1", "save \"\" \"\""] {
+        assert!(err_conf(bad).ends_with("\nInvalid save parameters"), "{bad}");
     }
 }
 
@@ -228,17 +212,11 @@ fn rename_command_and_user_are_kept_with_their_origin() {
     let c = load_args(&[&path]).unwrap();
     assert_eq!(c.rename_commands.len(), 1);
     let r = &c.rename_commands[0];
-    assert_eq!(
-        (r.from.as_slice(), r.to.as_slice()),
-        (&b"FLUSHALL"[..], &b""[..])
-    );
+    assert_eq!((r.from.as_slice(), r.to.as_slice()), (&b"FLUSHALL"[..], &b""[..]));
     assert_eq!(r.origin.line, 2);
     assert_eq!(r.origin.source, Source::File(path.clone().into()));
     let msg = ConfigError::at(&r.origin, "No such command in rename-command").message;
-    assert!(
-        msg.contains(">>> 'rename-command FLUSHALL \"\"'\nNo such command"),
-        "{msg}"
-    );
+    assert!(msg.contains(">>> 'rename-command FLUSHALL \"\"'\nNo such command"), "{msg}");
     assert_eq!(c.users[0].args[0], b"bob");
     assert_eq!(c.users[0].args.len(), 5);
 }
@@ -253,28 +231,19 @@ fn stdin_is_read_between_file_and_options() {
     assert!(c.config_file.is_some());
     let mut input: &[u8] = b"port x\n";
     let e = load::from_args(&args(&["-"]), &mut input, LoadOptions::default()).unwrap_err();
-    assert!(
-        e.message
-            .contains("at line 1 of standard input\n>>> 'port x'"),
-        "{e}"
-    );
+    assert!(e.message.contains("at line 1 of standard input\n>>> 'port x'"), "{e}");
 }
 
 #[test]
 fn command_line_options_follow_redis_rules() {
-    let c = load_args(&[
-        "--port", "7001", "--bind", "1.2.3.4", "5.6.7.8", "--save", "--hz", "20",
-    ]);
+    let c = load_args(&["--port", "7001", "--bind", "1.2.3.4", "5.6.7.8", "--save", "--hz", "20"]);
     let c = c.unwrap();
     assert_eq!(c.port, 7001);
     assert_eq!(c.bind, ["1.2.3.4", "5.6.7.8"]);
     assert!(c.save_params.is_empty());
     assert_eq!(c.hz, 20);
     let c = load_args(&["--port 7002", "--requirepass", "p w"]).unwrap();
-    assert_eq!(
-        (c.port, c.requirepass.as_deref()),
-        (7002, Some(&b"p w"[..]))
-    );
+    assert_eq!((c.port, c.requirepass.as_deref()), (7002, Some(&b"p w"[..])));
 }
 
 // ------------------------------------------------------------------ errors
@@ -306,15 +275,9 @@ fn option_errors_count_lines_after_the_file() {
         "{e}"
     );
     let (_d, e) = load_conf("port 7000", &["--hz", "5", "--port", "abc"]);
-    assert!(e
-        .unwrap_err()
-        .message
-        .contains("at line 3 of the command-line options"));
+    assert!(e.unwrap_err().message.contains("at line 3 of the command-line options"));
     let e = load_args(&["--hz", "--port", "0"]).unwrap_err().message;
-    assert!(
-        e.ends_with(">>> 'hz \"--port\" \"0\"'\nwrong number of arguments"),
-        "{e}"
-    );
+    assert!(e.ends_with(">>> 'hz \"--port\" \"0\"'\nwrong number of arguments"), "{e}");
 }
 
 #[test]
@@ -323,93 +286,39 @@ fn value_errors_use_redis_reasons() {
         ("port 1 2", "wrong number of arguments"),
         ("port \"1", "Unbalanced quotes in configuration line"),
         ("port '1", "Unbalanced quotes in configuration line"),
-        (
-            "port 65536",
-            "argument must be between 0 and 65535 inclusive",
-        ),
+        ("port 65536", "argument must be between 0 and 65535 inclusive"),
         ("daemonize maybe", "argument must be 'yes' or 'no'"),
         ("maxmemory 1.5gb", "argument must be a memory value"),
-        (
-            "maxmemory-clients -5%",
-            "argument must be a memory or percent value",
-        ),
-        (
-            "maxmemory-clients 101%",
-            "percentage argument must be less or equal to 100",
-        ),
-        (
-            "unixsocketperm 999",
-            "argument couldn't be parsed as an octal number",
-        ),
-        (
-            "unixsocketperm 1000",
-            "argument must be between 0 and 777 inclusive",
-        ),
-        (
-            "loglevel loud",
-            "argument(s) must be one of the following: debug, verbose, notice, warning",
-        ),
-        (
-            "dbfilename a/b",
-            "dbfilename can't be a path, just a filename",
-        ),
+        ("maxmemory-clients -5%", "argument must be a memory or percent value"),
+        ("maxmemory-clients 101%", "percentage argument must be less or equal to 100"),
+        ("unixsocketperm 999", "argument couldn't be parsed as an octal number"),
+        ("unixsocketperm 1000", "argument must be between 0 and 777 inclusive"),
+        ("loglevel loud", "argument(s) must be one of the following: debug, verbose, notice, warning"),
+        ("dbfilename a/b", "dbfilename can't be a path, just a filename"),
         ("appendfilename \"\"", "appendfilename can't be empty"),
-        (
-            "appenddirname a/b",
-            "appenddirname can't be a path, just a dirname",
-        ),
-        (
-            "notify-keyspace-events KEQ",
-            "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.",
-        ),
-        (
-            "bind 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17",
-            "Too many bind addresses specified.",
-        ),
-        (
-            "client-output-buffer-limit master 1 2 3",
-            "Invalid client class specified in buffer limit configuration.",
-        ),
-        (
-            "client-output-buffer-limit normal 1 2",
-            "Wrong number of arguments in buffer limit configuration.",
-        ),
+        ("appenddirname a/b", "appenddirname can't be a path, just a dirname"),
+        ("notify-keyspace-events KEQ", "Invalid event class character. Use 'Ag$lshzxeKEtmdn'."),
+        ("bind 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17", "Too many bind addresses specified."),
+        ("client-output-buffer-limit master 1 2 3", "Invalid client class specified in buffer limit configuration."),
+        ("client-output-buffer-limit normal 1 2", "Wrong number of arguments in buffer limit configuration."),
         (
             "client-output-buffer-limit normal 1 2 -3",
             "Error in hard, soft or soft_seconds setting in buffer limit configuration.",
         ),
-        (
-            "oom-score-adj-values 0 200 3000",
-            "Invalid oom-score-adj-values, elements must be between -2000 and 2000.",
-        ),
-        (
-            "shutdown-on-sigint save nosave",
-            "shutdown options SAVE and NOSAVE can't be used simultaneously",
-        ),
-        (
-            "proc-title-template {title}",
-            "template format is invalid or contains unknown variables",
-        ),
-        (
-            "cluster-announce-hostname a_b",
-            "Hostnames may only contain alphanumeric characters, hyphens or dots",
-        ),
+        ("oom-score-adj-values 0 200 3000", "Invalid oom-score-adj-values, elements must be between -2000 and 2000."),
+        ("shutdown-on-sigint save nosave", "shutdown options SAVE and NOSAVE can't be used simultaneously"),
+        ("proc-title-template {title}", "template format is invalid or contains unknown variables"),
+        ("cluster-announce-hostname a_b", "Hostnames may only contain alphanumeric characters, hyphens or dots"),
         (
             "latency-tracking-info-percentiles 101",
             "latency-tracking-info-percentiles parameters should sit between [0.0,100.0]",
         ),
         ("include", "Bad directive or wrong number of arguments"),
-        (
-            "rename-command a",
-            "Bad directive or wrong number of arguments",
-        ),
+        ("rename-command a", "Bad directive or wrong number of arguments"),
     ];
     for (line, reason) in cases {
         let e = err_conf(line);
-        assert!(
-            e.ends_with(&format!("\n>>> '{line}'\n{reason}")),
-            "{line}: {e}"
-        );
+        assert!(e.ends_with(&format!("\n>>> '{line}'\n{reason}")), "{line}: {e}");
     }
 }
 
@@ -437,23 +346,12 @@ fn unsupported_features_are_refused() {
 
 #[test]
 fn missing_files_and_directories_are_reported() {
-    let e = load_args(&["/nonexistent/strata.conf"])
-        .unwrap_err()
-        .message;
-    assert_eq!(
-        e,
-        "Fatal error, can't open config file '/nonexistent/strata.conf': No such file or directory"
-    );
+    let e = load_args(&["/nonexistent/strata.conf"]).unwrap_err().message;
+    assert_eq!(e, "Fatal error, can't open config file '/nonexistent/strata.conf': No such file or directory");
     let e = err_conf("dir /nonexistent-strata-dir\n");
     assert!(e.ends_with(">>> 'dir /nonexistent-strata-dir'\nNo such file or directory"));
     let e = err_conf("logfile /nonexistent-strata-dir/x.log\n");
-    assert_eq!(
-        e,
-        format!(
-            "{}\nCan't open the log file: No such file or directory",
-            banner()
-        )
-    );
+    assert_eq!(e, format!("{}\nCan't open the log file: No such file or directory", banner()));
 }
 
 // ---------------------------------------------------------------- includes
@@ -470,19 +368,13 @@ fn includes_resolve_against_dir_and_expand_globs() {
     std::fs::write(conf_d.join(".hidden.conf"), "hz 99\n").unwrap();
     std::fs::write(conf_d.join("c.txt"), "hz 98\n").unwrap();
     std::fs::write(root.path().join("leaf.conf"), "timeout 7\n").unwrap();
-    let main = format!(
-        "dir {}\ninclude conf.d/*.conf\ninclude nothing-*.conf\nport 1\n",
-        root.path().display()
-    );
+    let main = format!("dir {}\ninclude conf.d/*.conf\ninclude nothing-*.conf\nport 1\n", root.path().display());
     let (_d, c) = load_conf(&main, &[]);
     let c = c.unwrap();
     assert_eq!((c.hz, c.timeout, c.port), (12, 7, 1));
     let main = format!("dir {}\ninclude b.conf\n", conf_d.display());
     let e = err_conf(&main);
-    assert_eq!(
-        e,
-        "Fatal error, can't open config file 'leaf.conf': No such file or directory"
-    );
+    assert_eq!(e, "Fatal error, can't open config file 'leaf.conf': No such file or directory");
 }
 
 #[test]
@@ -491,10 +383,7 @@ fn include_errors_point_into_the_included_file() {
     let inc = root.path().join("inc.conf");
     std::fs::write(&inc, "\nhz nope\n").unwrap();
     let e = err_conf(&format!("port 1\ninclude {}\n", inc.display()));
-    assert!(
-        e.contains(&format!("at line 2 of '{}'\n>>> 'hz nope'", inc.display())),
-        "{e}"
-    );
+    assert!(e.contains(&format!("at line 2 of '{}'\n>>> 'hz nope'", inc.display())), "{e}");
     let e = err_conf("include /nonexistent-strata.conf\n");
     assert!(e.starts_with("Fatal error, can't open config file '/nonexistent-strata.conf'"));
 }
@@ -505,10 +394,7 @@ fn include_loops_stop() {
     let me = root.path().join("loop.conf");
     std::fs::write(&me, format!("include {}\n", me.display())).unwrap();
     let e = load_args(&[me.to_str().unwrap()]).unwrap_err().message;
-    assert!(
-        e.contains("include nesting is deeper than 16 levels"),
-        "{e}"
-    );
+    assert!(e.contains("include nesting is deeper than 16 levels"), "{e}");
 }
 
 #[test]
@@ -520,8 +406,7 @@ fn debian_stock_config_loads() {
     }
     // Paths in that file belong to a system install; load without touching them.
     let opts = LoadOptions { check_paths: false };
-    let c = load::from_args(&args(&[path]), &mut std::io::empty(), opts)
-        .unwrap_or_else(|e| panic!("{e}"));
+    let c = load::from_args(&args(&[path]), &mut std::io::empty(), opts).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(c.port, 6379);
     assert_eq!(c.bind, ["127.0.0.1", "-::1"]);
     assert_eq!(c.save_params, [(3600, 1), (300, 100), (60, 10000)]);
@@ -534,14 +419,8 @@ fn debian_stock_config_loads() {
 fn get_exact_names_keep_the_given_spelling() {
     let c = Config::default();
     assert_eq!(c.get(b"HZ"), [("HZ".to_string(), "10".to_string())]);
-    assert_eq!(
-        c.get(b"slave-read-only"),
-        [("slave-read-only".into(), "yes".into())]
-    );
-    assert_eq!(
-        c.get(b"key-load-delay"),
-        [("key-load-delay".into(), "0".into())]
-    );
+    assert_eq!(c.get(b"slave-read-only"), [("slave-read-only".into(), "yes".into())]);
+    assert_eq!(c.get(b"key-load-delay"), [("key-load-delay".into(), "0".into())]);
     assert!(c.get(b"no-such").is_empty());
     assert!(c.get(b"include").is_empty());
 }
@@ -591,10 +470,7 @@ fn fails(name: &str, reason: &str) -> String {
 #[test]
 fn set_changes_typed_fields_and_reports_changes() {
     let mut c = Config::default();
-    let changed = set(
-        &mut c,
-        &[("maxmemory", "1gb"), ("hz", "10"), ("appendonly", "yes")],
-    );
+    let changed = set(&mut c, &[("maxmemory", "1gb"), ("hz", "10"), ("appendonly", "yes")]);
     assert_eq!(changed.unwrap(), ["maxmemory", "appendonly"]);
     assert_eq!(c.maxmemory, 1 << 30);
     assert!(c.appendonly);
@@ -605,11 +481,7 @@ fn set_changes_typed_fields_and_reports_changes() {
     set(&mut c, &[("save", ""), ("notify-keyspace-events", "Ex")]).unwrap();
     assert!(c.save_params.is_empty());
     assert_eq!(get1(&c, "notify-keyspace-events"), "xE");
-    set(
-        &mut c,
-        &[("hz", "1000"), ("maxmemory-policy", "ALLKEYS-LRU")],
-    )
-    .unwrap();
+    set(&mut c, &[("hz", "1000"), ("maxmemory-policy", "ALLKEYS-LRU")]).unwrap();
     assert_eq!(c.hz, 500);
     assert_eq!(c.maxmemory_policy, MaxmemoryPolicy::AllkeysLru);
     set(&mut c, &[("client-output-buffer-limit", "replica 1 2 3")]).unwrap();
@@ -619,10 +491,7 @@ fn set_changes_typed_fields_and_reports_changes() {
 
 #[test]
 fn direct_field_changes_show_in_get() {
-    let mut c = Config {
-        port: 1234,
-        ..Config::default()
-    };
+    let mut c = Config { port: 1234, ..Config::default() };
     assert_eq!(get1(&c, "port"), "1234");
     c.requirepass = Some(b"pw".to_vec());
     assert_eq!(get1(&c, "requirepass"), "pw");
@@ -632,61 +501,25 @@ fn direct_field_changes_show_in_get() {
 fn set_error_texts_match_redis() {
     let unknown = "ERR Unknown option or number of arguments for CONFIG SET - 'foo'";
     assert_eq!(set_err("foo", "bar"), unknown);
-    assert_eq!(
-        set_err("DAEMONIZE", "yes"),
-        fails("DAEMONIZE", "can't set immutable config")
-    );
-    assert_eq!(
-        set_err("enable-debug-command", "yes"),
-        fails("enable-debug-command", "can't set immutable config")
-    );
-    assert_eq!(
-        set_err("dir", "/tmp"),
-        fails("dir", "can't set protected config")
-    );
-    assert_eq!(
-        set_err("dbfilename", "x.rdb"),
-        fails("dbfilename", "can't set protected config")
-    );
-    assert_eq!(
-        set_err("port", "abc"),
-        fails("port", "argument couldn't be parsed into an integer")
-    );
-    assert_eq!(
-        set_err("timeout", "-1"),
-        fails(
-            "timeout",
-            "argument must be between 0 and 2147483647 inclusive"
-        )
-    );
-    assert_eq!(
-        set_err("SLAVE-READ-ONLY", "maybe"),
-        fails("slave-read-only", "argument must be 'yes' or 'no'")
-    );
-    assert_eq!(
-        set_err("maxmemory", "1zz"),
-        fails("maxmemory", "argument must be a memory value")
-    );
+    assert_eq!(set_err("DAEMONIZE", "yes"), fails("DAEMONIZE", "can't set immutable config"));
+    assert_eq!(set_err("enable-debug-command", "yes"), fails("enable-debug-command", "can't set immutable config"));
+    assert_eq!(set_err("dir", "/tmp"), fails("dir", "can't set protected config"));
+    assert_eq!(set_err("dbfilename", "x.rdb"), fails("dbfilename", "can't set protected config"));
+    assert_eq!(set_err("port", "abc"), fails("port", "argument couldn't be parsed into an integer"));
+    assert_eq!(set_err("timeout", "-1"), fails("timeout", "argument must be between 0 and 2147483647 inclusive"));
+    assert_eq!(set_err("SLAVE-READ-ONLY", "maybe"), fails("slave-read-only", "argument must be 'yes' or 'no'"));
+    assert_eq!(set_err("maxmemory", "1zz"), fails("maxmemory", "argument must be a memory value"));
     assert_eq!(
         set_err("maxmemory-policy", "lru"),
         fails("maxmemory-policy", "argument(s) must be one of the following: volatile-lru, volatile-lfu, volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, noeviction")
     );
-    assert_eq!(
-        set_err("save", "1 2 "),
-        fails("save", "Invalid save parameters")
-    );
+    assert_eq!(set_err("save", "1 2 "), fails("save", "Invalid save parameters"));
     assert_eq!(
         set_err("oom-score-adj-values", "0  200 800"),
         fails("oom-score-adj-values", "wrong number of arguments")
     );
-    assert_eq!(
-        set_err("tls-port", "6380"),
-        fails("tls-port", "TLS (a non-zero tls-port) is not supported yet")
-    );
-    assert_eq!(
-        set_err("replicaof", "no one"),
-        fails("replicaof", "can't set immutable config")
-    );
+    assert_eq!(set_err("tls-port", "6380"), fails("tls-port", "TLS (a non-zero tls-port) is not supported yet"));
+    assert_eq!(set_err("replicaof", "no one"), fails("replicaof", "can't set immutable config"));
 }
 
 #[test]
@@ -696,16 +529,8 @@ fn set_reports_the_first_problem_in_argument_order() {
     assert_eq!(e, fails("daemonize", "can't set immutable config"));
     let e = set(&mut c, &[("foo", "bar"), ("daemonize", "yes")]).unwrap_err();
     assert!(e.starts_with("ERR Unknown option"));
-    let e = set(
-        &mut c,
-        &[("hz", "5"), ("timeout", "-1"), ("daemonize", "yes")],
-    )
-    .unwrap_err();
-    assert_eq!(
-        e,
-        fails("daemonize", "can't set immutable config"),
-        "names are checked first"
-    );
+    let e = set(&mut c, &[("hz", "5"), ("timeout", "-1"), ("daemonize", "yes")]).unwrap_err();
+    assert_eq!(e, fails("daemonize", "can't set immutable config"), "names are checked first");
     let e = set(&mut c, &[("HZ", "5"), ("hz", "6")]).unwrap_err();
     assert_eq!(e, fails("hz", "duplicate parameter"));
 }
@@ -722,11 +547,7 @@ fn set_is_all_or_nothing() {
 #[test]
 fn old_and_new_names_may_both_be_set_in_one_call() {
     let mut c = Config::default();
-    set(
-        &mut c,
-        &[("slave-priority", "3"), ("replica-priority", "4")],
-    )
-    .unwrap();
+    set(&mut c, &[("slave-priority", "3"), ("replica-priority", "4")]).unwrap();
     assert_eq!(get1(&c, "replica-priority"), "4");
 }
 
@@ -734,10 +555,7 @@ fn old_and_new_names_may_both_be_set_in_one_call() {
 fn protected_directives_follow_enable_protected_configs() {
     let dir = tempfile::tempdir().unwrap();
     let real = std::fs::canonicalize(dir.path()).unwrap();
-    let mut c = Config {
-        enable_protected_configs: "local".into(),
-        ..Config::default()
-    };
+    let mut c = Config { enable_protected_configs: "local".into(), ..Config::default() };
     let pair = [(&b"dir"[..], real.to_str().unwrap().as_bytes())];
     assert!(c.set_from(&pair, false).is_err());
     assert_eq!(c.set_from(&pair, true).unwrap(), ["dir"]);
@@ -766,12 +584,7 @@ fn rewrite_updates_in_place_and_appends_after_the_marker() {
                     rename-command FLUSHALL \"\"\n\n\n\ntimeout 5\nloglevel   warning\n";
     let out = rewritten(
         original,
-        &[
-            ("hz", "10"),
-            ("maxmemory", "3000000"),
-            ("maxmemory-policy", "allkeys-lru"),
-            ("save", "300 3"),
-        ],
+        &[("hz", "10"), ("maxmemory", "3000000"), ("maxmemory-policy", "allkeys-lru"), ("save", "300 3")],
     );
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(
@@ -797,25 +610,14 @@ fn rewrite_updates_in_place_and_appends_after_the_marker() {
     assert!(lines.contains(&"maxmemory-policy allkeys-lru"));
     assert!(lines.iter().any(|l| l.starts_with("dir \"/")));
     assert!(lines.contains(&"latency-tracking-info-percentiles 50 99 99.9"));
-    assert_eq!(
-        lines
-            .iter()
-            .filter(|l| l.starts_with("# Generated"))
-            .count(),
-        1
-    );
+    assert_eq!(lines.iter().filter(|l| l.starts_with("# Generated")).count(), 1);
 }
 
 #[test]
 fn rewrite_keeps_default_values_present_in_the_file() {
-    let out = rewritten(
-        "timeout 5\nhash-max-ziplist-entries 5\n",
-        &[("timeout", "0"), ("hash-max-listpack-entries", "512")],
-    );
-    assert!(
-        out.starts_with("timeout 0\nhash-max-listpack-entries 512\n"),
-        "{out}"
-    );
+    let out =
+        rewritten("timeout 5\nhash-max-ziplist-entries 5\n", &[("timeout", "0"), ("hash-max-listpack-entries", "512")]);
+    assert!(out.starts_with("timeout 0\nhash-max-listpack-entries 512\n"), "{out}");
 }
 
 #[test]
@@ -830,15 +632,7 @@ fn rewrite_quotes_strings_and_drops_unset_ones() {
         ],
     );
     let lines: Vec<&str> = out.lines().collect();
-    assert_eq!(
-        &lines[..4],
-        [
-            "",
-            "unixsocketperm 700",
-            "",
-            "# Generated by CONFIG REWRITE"
-        ]
-    );
+    assert_eq!(&lines[..4], ["", "unixsocketperm 700", "", "# Generated by CONFIG REWRITE"]);
     assert!(lines.contains(&"requirepass \"a b\\\"c\""));
     assert!(lines.contains(&"notify-keyspace-events \"AKE\""));
     assert!(lines.contains(&"maxmemory-clients 10%"));
@@ -852,10 +646,7 @@ fn rewrite_result_loads_back_to_the_same_values() {
     set(
         &mut c,
         &[
-            (
-                "client-output-buffer-limit",
-                "normal 1mb 2mb 3 pubsub 1 2 3",
-            ),
+            ("client-output-buffer-limit", "normal 1mb 2mb 3 pubsub 1 2 3"),
             ("bind", "127.0.0.1"),
             ("shutdown-on-sigint", "nosave now"),
             ("latency-tracking-info-percentiles", ""),
@@ -872,26 +663,14 @@ fn rewrite_result_loads_back_to_the_same_values() {
 #[test]
 fn rewrite_needs_a_config_file() {
     let c = Config::default();
-    assert_eq!(
-        c.rewrite().unwrap_err(),
-        "ERR The server is running without a config file"
-    );
+    assert_eq!(c.rewrite().unwrap_err(), "ERR The server is running without a config file");
     let dir = tempfile::tempdir().unwrap();
-    let c = Config {
-        config_file: Some(dir.path().join("new.conf")),
-        ..Config::default()
-    };
+    let c = Config { config_file: Some(dir.path().join("new.conf")), ..Config::default() };
     c.rewrite().unwrap();
     let out = std::fs::read_to_string(dir.path().join("new.conf")).unwrap();
     assert!(out.starts_with("# Generated by CONFIG REWRITE\n"));
-    let c = Config {
-        config_file: Some("/nonexistent-strata/x.conf".into()),
-        ..Config::default()
-    };
-    assert!(c
-        .rewrite()
-        .unwrap_err()
-        .starts_with("ERR Rewriting config file: "));
+    let c = Config { config_file: Some("/nonexistent-strata/x.conf".into()), ..Config::default() };
+    assert!(c.rewrite().unwrap_err().starts_with("ERR Rewriting config file: "));
 }
 
 // ------------------------------------------------------------- robustness
@@ -900,20 +679,11 @@ fn rewrite_needs_a_config_file() {
 fn arbitrary_bytes_never_panic() {
     let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
     let alphabet = b" \t\r\n\"'\\x0aAzkm#-_*?[]^$%{}.\x00\xff";
-    let words = [
-        "port ",
-        "save ",
-        "bind ",
-        "include ",
-        "dir ",
-        "client-output-buffer-limit ",
-    ];
+    let words = ["port ", "save ", "bind ", "include ", "dir ", "client-output-buffer-limit "];
     for _ in 0..400 {
         let mut text = Vec::new();
         for _ in 0..40 {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
             let r = (seed >> 33) as usize;
             if r.is_multiple_of(7) {
                 text.extend_from_slice(words[r % words.len()].as_bytes());
@@ -925,13 +695,7 @@ fn arbitrary_bytes_never_panic() {
         let _ = loader.load_text(&text, &[(0, Source::CommandLine)]);
         let mut c = Config::default();
         let value = text.clone();
-        for name in [
-            "save",
-            "bind",
-            "client-output-buffer-limit",
-            "notify-keyspace-events",
-            "maxmemory",
-        ] {
+        for name in ["save", "bind", "client-output-buffer-limit", "notify-keyspace-events", "maxmemory"] {
             let _ = c.set(&[(name.as_bytes(), value.as_slice())]);
         }
         let _ = c.get(&text);
@@ -941,18 +705,11 @@ fn arbitrary_bytes_never_panic() {
 
 #[test]
 fn docs_list_every_directive() {
-    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/config.md"))
-        .expect("docs/config.md");
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/config.md")).expect("docs/config.md");
     for (name, alias, _) in Config::directives() {
-        assert!(
-            doc.contains(&format!("`{name}`")),
-            "docs/config.md lacks {name}"
-        );
+        assert!(doc.contains(&format!("`{name}`")), "docs/config.md lacks {name}");
         if let Some(alias) = alias {
-            assert!(
-                doc.contains(&format!("`{alias}`")),
-                "docs/config.md lacks {alias}"
-            );
+            assert!(doc.contains(&format!("`{alias}`")), "docs/config.md lacks {alias}");
         }
     }
 }

@@ -50,17 +50,11 @@ impl Reference {
         let dir = tempfile::tempdir().unwrap();
         let real = std::fs::canonicalize(dir.path()).unwrap();
         let socket = real.join("redis.sock");
-        let args: Vec<String> = [
-            "--port",
-            "0",
-            "--unixsocket",
-            socket.to_str().unwrap(),
-            "--dir",
-            real.to_str().unwrap(),
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+        let args: Vec<String> =
+            ["--port", "0", "--unixsocket", socket.to_str().unwrap(), "--dir", real.to_str().unwrap()]
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
         Reference::launch(dir, &real, socket, args)
     }
 
@@ -73,12 +67,7 @@ impl Reference {
             .stderr(Stdio::null())
             .spawn()
             .expect("start redis-server");
-        let mut reference = Reference {
-            child,
-            socket,
-            _dir: dir,
-            args,
-        };
+        let mut reference = Reference { child, socket, _dir: dir, args };
         let deadline = Instant::now() + Duration::from_secs(10);
         while !reference.socket.exists() {
             if Instant::now() > deadline {
@@ -92,12 +81,7 @@ impl Reference {
 
     /// Runs a command through redis-cli and returns what it printed.
     fn cli(&self, command: &[&str]) -> String {
-        let out = Command::new("redis-cli")
-            .arg("-s")
-            .arg(&self.socket)
-            .args(command)
-            .output()
-            .expect("run redis-cli");
+        let out = Command::new("redis-cli").arg("-s").arg(&self.socket).args(command).output().expect("run redis-cli");
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
@@ -110,10 +94,7 @@ impl Reference {
         }
         let body = text.strip_suffix('\n').unwrap_or(&text);
         let lines: Vec<&str> = body.split('\n').collect();
-        lines
-            .chunks(2)
-            .map(|p| (p[0].to_string(), p.get(1).unwrap_or(&"").to_string()))
-            .collect()
+        lines.chunks(2).map(|p| (p[0].to_string(), p.get(1).unwrap_or(&"").to_string())).collect()
     }
 
     /// Strata's configuration from the same command line.
@@ -152,11 +133,7 @@ fn config_get_all_matches_redis() {
         "watchdog-period",
         "use-exit-on-panic",
     ] {
-        assert_eq!(
-            as_map(redis.ours().get(hidden.as_bytes())),
-            redis.config_get(hidden),
-            "{hidden}"
-        );
+        assert_eq!(as_map(redis.ours().get(hidden.as_bytes())), redis.config_get(hidden), "{hidden}");
     }
 }
 
@@ -188,11 +165,7 @@ fn config_get_patterns_match_redis() {
         "*lua*",
         "?",
     ] {
-        assert_eq!(
-            as_map(ours.get(pattern.as_bytes())),
-            redis.config_get(pattern),
-            "{pattern}"
-        );
+        assert_eq!(as_map(ours.get(pattern.as_bytes())), redis.config_get(pattern), "{pattern}");
     }
 }
 
@@ -256,13 +229,8 @@ fn config_set_errors_match_redis() {
         let mut command = vec!["config", "set"];
         command.extend_from_slice(case);
         let theirs = redis.cli(&command).trim_end().to_string();
-        let pairs: Vec<(&[u8], &[u8])> = case
-            .chunks(2)
-            .map(|p| (p[0].as_bytes(), p[1].as_bytes()))
-            .collect();
-        let ours = Config::default()
-            .set(&pairs)
-            .expect_err("Strata accepted it");
+        let pairs: Vec<(&[u8], &[u8])> = case.chunks(2).map(|p| (p[0].as_bytes(), p[1].as_bytes())).collect();
+        let ours = Config::default().set(&pairs).expect_err("Strata accepted it");
         assert_eq!(ours, theirs, "CONFIG SET {case:?}");
     }
 }
@@ -286,9 +254,7 @@ fn startup_error(args: &[&str]) -> String {
         }
         std::thread::sleep(Duration::from_millis(10));
     }
-    let out = child
-        .wait_with_output()
-        .expect("collect redis-server output");
+    let out = child.wait_with_output().expect("collect redis-server output");
     assert!(!out.status.success(), "redis-server accepted {args:?}");
     let text = String::from_utf8_lossy(&out.stderr).into_owned();
     let start = text.find("*** FATAL").unwrap_or(0);
@@ -297,13 +263,8 @@ fn startup_error(args: &[&str]) -> String {
 
 fn ours_normalised(args: &[&str], conf: Option<&Path>) -> String {
     let a: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-    let e = load::from_args(&a, &mut std::io::empty(), LoadOptions::default())
-        .expect_err("Strata accepted it")
-        .message;
-    let mut e = e.replace(
-        &format!("(Strata {})", env!("CARGO_PKG_VERSION")),
-        "(Redis 7.0.15)",
-    );
+    let e = load::from_args(&a, &mut std::io::empty(), LoadOptions::default()).expect_err("Strata accepted it").message;
+    let mut e = e.replace(&format!("(Strata {})", env!("CARGO_PKG_VERSION")), "(Redis 7.0.15)");
     e = e.replace(" of the command-line options", "");
     if let Some(conf) = conf {
         e = e.replace(&format!(" of '{}'", conf.display()), "");
@@ -354,15 +315,9 @@ fn startup_errors_match_redis() {
 /// without `user` lines (Strata keeps them as written, see docs/config.md).
 fn rewrite_shape(text: &str) -> (Vec<String>, Vec<String>) {
     let lines: Vec<String> = text.lines().map(str::to_string).collect();
-    let cut = lines
-        .iter()
-        .position(|l| l == "# Generated by CONFIG REWRITE");
+    let cut = lines.iter().position(|l| l == "# Generated by CONFIG REWRITE");
     let (head, tail) = lines.split_at(cut.unwrap_or(lines.len()));
-    let mut tail: Vec<String> = tail
-        .iter()
-        .filter(|l| !l.starts_with("user "))
-        .cloned()
-        .collect();
+    let mut tail: Vec<String> = tail.iter().filter(|l| !l.starts_with("user ")).cloned().collect();
     tail.sort();
     (head.to_vec(), tail)
 }
@@ -422,19 +377,12 @@ fn config_rewrite_matches_redis() {
 
     let a = vec![ours_path.to_string_lossy().into_owned()];
     let mut cfg = load::from_args(&a, &mut std::io::empty(), LoadOptions::default()).unwrap();
-    let pairs: Vec<(&[u8], &[u8])> = sets
-        .iter()
-        .map(|(n, v)| (n.as_bytes(), v.as_bytes()))
-        .collect();
+    let pairs: Vec<(&[u8], &[u8])> = sets.iter().map(|(n, v)| (n.as_bytes(), v.as_bytes())).collect();
     cfg.set(&pairs).unwrap();
     cfg.rewrite().unwrap();
     let ours = std::fs::read_to_string(&ours_path).unwrap();
 
-    assert_eq!(
-        rewrite_shape(&ours),
-        rewrite_shape(&theirs),
-        "ours:\n{ours}\ntheirs:\n{theirs}"
-    );
+    assert_eq!(rewrite_shape(&ours), rewrite_shape(&theirs), "ours:\n{ours}\ntheirs:\n{theirs}");
 }
 
 #[test]
@@ -446,16 +394,12 @@ fn glob_matches_redis_keys() {
     let alphabet = b"ab-^[]\\*?A";
     let mut seed: u64 = 42;
     let mut next = |n: usize| {
-        seed = seed
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
+        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         (seed >> 33) as usize % n
     };
     let mut word = |max: usize| -> String {
         let len = 1 + next(max);
-        (0..len)
-            .map(|_| alphabet[next(alphabet.len())] as char)
-            .collect()
+        (0..len).map(|_| alphabet[next(alphabet.len())] as char).collect()
     };
     let mut keys: Vec<String> = (0..120).map(|_| word(5)).collect();
     keys.sort();
@@ -484,8 +428,5 @@ fn glob_matches_redis_keys() {
         assert_eq!(ours, theirs, "KEYS {pattern:?}");
         matched += ours.len();
     }
-    assert!(
-        matched > 100,
-        "the patterns should match something ({matched})"
-    );
+    assert!(matched > 100, "the patterns should match something ({matched})");
 }

@@ -21,10 +21,7 @@ impl CBytes {
         if b.len() <= INLINE_MAX {
             let mut data = [0u8; INLINE_MAX];
             data[..b.len()].copy_from_slice(b);
-            CBytes::Inline {
-                len: b.len() as u8,
-                data,
-            }
+            CBytes::Inline { len: b.len() as u8, data }
         } else {
             CBytes::Heap(b.into())
         }

@@ -25,12 +25,7 @@ pub struct Entry {
 
 impl Entry {
     pub fn new(key: &[u8], value: Value, now: i64) -> Self {
-        Entry {
-            key: CBytes::new(key),
-            value,
-            lru: lru_clock(now),
-            unshared: false,
-        }
+        Entry { key: CBytes::new(key), value, lru: lru_clock(now), unshared: false }
     }
 
     /// The integer, when the value is one of the shared integer objects
@@ -38,9 +33,7 @@ impl Entry {
     #[inline]
     pub fn shared_int(&self) -> Option<usize> {
         match self.value {
-            Value::Int(v) if !self.unshared && (0..SHARED_INTEGERS).contains(&v) => {
-                Some(v as usize)
-            }
+            Value::Int(v) if !self.unshared && (0..SHARED_INTEGERS).contains(&v) => Some(v as usize),
             _ => None,
         }
     }
@@ -58,9 +51,7 @@ fn record_access(e: &mut Entry, shared_lru: &mut Option<Box<[u32]>>, now: i64) {
     let clock = lru_clock(now);
     e.lru = clock;
     if let Some(v) = e.shared_int() {
-        shared_lru
-            .get_or_insert_with(|| vec![NEVER; SHARED_INTEGERS as usize].into_boxed_slice())[v] =
-            clock;
+        shared_lru.get_or_insert_with(|| vec![NEVER; SHARED_INTEGERS as usize].into_boxed_slice())[v] = clock;
     }
 }
 
@@ -129,11 +120,7 @@ pub fn lru_clock(now_ms: i64) -> u32 {
 /// of the 24-bit clock (OBJECT IDLETIME).
 pub fn idle_ms(lru: u32, now_ms: i64) -> i64 {
     let clock = lru_clock(now_ms);
-    let secs = if clock >= lru {
-        clock - lru
-    } else {
-        clock + (LRU_CLOCK_MAX - lru)
-    };
+    let secs = if clock >= lru { clock - lru } else { clock + (LRU_CLOCK_MAX - lru) };
     secs as i64 * 1000
 }
 
@@ -292,10 +279,7 @@ impl Db {
     /// Adds an entry whose key the caller knows is absent, with its expiry.
     pub fn add_entry(&mut self, e: Entry, expire: Option<i64>) {
         if let Some(at) = expire {
-            self.expires.insert_new(ExpireEntry {
-                key: e.key.clone(),
-                at_ms: at,
-            });
+            self.expires.insert_new(ExpireEntry { key: e.key.clone(), at_ms: at });
         }
         self.dict.insert_new(e);
     }
@@ -303,11 +287,7 @@ impl Db {
     /// Removes a key with its expiry and returns both (RENAME, MOVE).
     pub fn take(&mut self, key: &[u8]) -> Option<(Entry, Option<i64>)> {
         let e = self.dict.remove(key)?;
-        let at = if self.expires.is_empty() {
-            None
-        } else {
-            self.expires.remove(key).map(|x| x.at_ms)
-        };
+        let at = if self.expires.is_empty() { None } else { self.expires.remove(key).map(|x| x.at_ms) };
         Some((e, at))
     }
 
@@ -315,10 +295,7 @@ impl Db {
         debug_assert!(self.dict.contains(key));
         match self.expires.get_mut(key) {
             Some(e) => e.at_ms = at_ms,
-            None => self.expires.insert_new(ExpireEntry {
-                key: CBytes::new(key),
-                at_ms,
-            }),
+            None => self.expires.insert_new(ExpireEntry { key: CBytes::new(key), at_ms }),
         }
     }
 
@@ -405,11 +382,7 @@ impl Db {
         if ttl_n > 0 {
             // A running average that weighs older samples more, as Redis's.
             let avg = ttl_sum / ttl_n;
-            self.avg_ttl = if self.avg_ttl == 0 {
-                avg
-            } else {
-                (self.avg_ttl / 50) * 49 + avg / 50
-            };
+            self.avg_ttl = if self.avg_ttl == 0 { avg } else { (self.avg_ttl / 50) * 49 + avg / 50 };
         }
         step.expired = due.len();
         for k in due {
@@ -429,11 +402,7 @@ mod tests {
     #[test]
     fn entry_stays_small() {
         // 1M-key memory is benchmarked: an entry must fit one 64-byte slot.
-        assert!(
-            std::mem::size_of::<Entry>() <= 64,
-            "Entry is {} bytes",
-            std::mem::size_of::<Entry>()
-        );
+        assert!(std::mem::size_of::<Entry>() <= 64, "Entry is {} bytes", std::mem::size_of::<Entry>());
     }
 
     #[test]

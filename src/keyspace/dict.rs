@@ -26,10 +26,7 @@ struct Table<T> {
 
 impl<T> Table<T> {
     fn empty() -> Self {
-        Table {
-            buckets: Vec::new(),
-            used: 0,
-        }
+        Table { buckets: Vec::new(), used: 0 }
     }
 
     fn with_size(n: usize) -> Self {
@@ -234,12 +231,7 @@ impl<T: Keyed> Dict<T> {
         let hasher = self.hasher;
         let old = std::mem::replace(
             self,
-            Dict {
-                ht: [Table::empty(), Table::empty()],
-                rehash_idx: None,
-                hasher,
-                resize_paused: 0,
-            },
+            Dict { ht: [Table::empty(), Table::empty()], rehash_idx: None, hasher, resize_paused: 0 },
         );
         self.resize_paused = old.resize_paused;
         old
@@ -256,8 +248,7 @@ impl<T: Keyed> Dict<T> {
         }
         // Grow at load factor 1; with a snapshot reading, only when badly
         // overfull (as Redis does while a child process exists).
-        let grow =
-            self.ht[0].used >= size && (self.resize_paused == 0 || self.ht[0].used / size > 5);
+        let grow = self.ht[0].used >= size && (self.resize_paused == 0 || self.ht[0].used / size > 5);
         if grow {
             self.start_resize((self.ht[0].used + 1).next_power_of_two());
         }
@@ -454,9 +445,7 @@ mod tests {
     }
 
     fn lcg(seed: &mut u64) -> u64 {
-        *seed = seed
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
+        *seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         *seed >> 33
     }
 
@@ -512,10 +501,7 @@ mod tests {
             }
         }
         for i in 0..1000u32 {
-            assert!(
-                seen.contains(format!("stable{i}").as_bytes()),
-                "missed stable{i}"
-            );
+            assert!(seen.contains(format!("stable{i}").as_bytes()), "missed stable{i}");
         }
     }
 

@@ -107,16 +107,14 @@ impl LazyFree {
             self.started = true;
             let (tx, rx) = sync_channel::<Garbage>(QUEUE_LEN);
             let counters = self.counters.clone();
-            let spawned = std::thread::Builder::new()
-                .name("lazyfree".into())
-                .spawn(move || {
-                    for g in rx {
-                        let n = g.objects();
-                        drop(g);
-                        counters.pending.fetch_sub(n, Ordering::Relaxed);
-                        counters.freed.fetch_add(n, Ordering::Relaxed);
-                    }
-                });
+            let spawned = std::thread::Builder::new().name("lazyfree".into()).spawn(move || {
+                for g in rx {
+                    let n = g.objects();
+                    drop(g);
+                    counters.pending.fetch_sub(n, Ordering::Relaxed);
+                    counters.freed.fetch_add(n, Ordering::Relaxed);
+                }
+            });
             if spawned.is_ok() {
                 self.tx = Some(tx);
             }

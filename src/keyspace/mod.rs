@@ -36,11 +36,7 @@ impl Keyspace {
                 db
             })
             .collect();
-        Keyspace {
-            dbs,
-            lazyfree: LazyFree::default(),
-            expire_next_db: 0,
-        }
+        Keyspace { dbs, lazyfree: LazyFree::default(), expire_next_db: 0 }
     }
 
     pub fn total_keys(&self) -> usize {
@@ -65,11 +61,7 @@ impl Keyspace {
     /// resumes it with `None`.
     pub fn pause_expiry(&mut self, until: Option<i64>) {
         let until = until.unwrap_or(i64::MIN);
-        if self
-            .dbs
-            .first()
-            .is_some_and(|d| d.expiry_paused_until != until)
-        {
+        if self.dbs.first().is_some_and(|d| d.expiry_paused_until != until) {
             for d in self.dbs.iter_mut() {
                 d.expiry_paused_until = until;
             }

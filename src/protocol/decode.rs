@@ -107,12 +107,7 @@ impl Decoder {
 
     /// Tries to decode one request at the start of `buf`. `authed` selects
     /// the strict limits for connections that have not authenticated yet.
-    pub fn decode(
-        &mut self,
-        buf: &[u8],
-        authed: bool,
-        bulk_max: u64,
-    ) -> Result<Option<Request>, DecodeError> {
+    pub fn decode(&mut self, buf: &[u8], authed: bool, bulk_max: u64) -> Result<Option<Request>, DecodeError> {
         if buf.is_empty() {
             return Ok(None);
         }
@@ -125,32 +120,21 @@ impl Decoder {
     fn decode_inline(&mut self, buf: &[u8]) -> Result<Option<Request>, DecodeError> {
         let nl = match find_inline_end(buf) {
             Some(nl) => nl,
-            None if buf.len() > INLINE_MAX_BYTES => {
-                return Err(DecodeError::new("too big inline request"))
-            }
+            None if buf.len() > INLINE_MAX_BYTES => return Err(DecodeError::new("too big inline request")),
             None => return Ok(None),
         };
         let mut line = &buf[..nl];
         if line.last() == Some(&b'\r') {
             line = &line[..line.len() - 1];
         }
-        let args =
-            split_args(line).ok_or_else(|| DecodeError::new("unbalanced quotes in request"))?;
+        let args = split_args(line).ok_or_else(|| DecodeError::new("unbalanced quotes in request"))?;
         if args.is_empty() {
             return Ok(Some(Request::Empty { consumed: nl + 1 }));
         }
-        Ok(Some(Request::Inline {
-            consumed: nl + 1,
-            args,
-        }))
+        Ok(Some(Request::Inline { consumed: nl + 1, args }))
     }
 
-    fn decode_multibulk(
-        &mut self,
-        buf: &[u8],
-        authed: bool,
-        bulk_max: u64,
-    ) -> Result<Option<Request>, DecodeError> {
+    fn decode_multibulk(&mut self, buf: &[u8], authed: bool, bulk_max: u64) -> Result<Option<Request>, DecodeError> {
         if self.pending_args == 0 {
             // At '*': read the argument count.
             let Some(end) = find_header_end(buf, 1) else {
@@ -266,33 +250,16 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        let e = Decoder::new()
-            .decode(b"set \"a\r\n", true, 100)
-            .unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "Protocol error: unbalanced quotes in request"
-        );
-        let e = Decoder::new()
-            .decode(b"*1\r\nx3\r\n", true, 100)
-            .unwrap_err();
+        let e = Decoder::new().decode(b"set \"a\r\n", true, 100).unwrap_err();
+        assert_eq!(e.to_string(), "Protocol error: unbalanced quotes in request");
+        let e = Decoder::new().decode(b"*1\r\nx3\r\n", true, 100).unwrap_err();
         assert_eq!(e.to_string(), "Protocol error: expected '$', got 'x'");
-        let e = Decoder::new()
-            .decode(b"*1\r\n$101\r\n", true, 100)
-            .unwrap_err();
+        let e = Decoder::new().decode(b"*1\r\n$101\r\n", true, 100).unwrap_err();
         assert_eq!(e.to_string(), "Protocol error: invalid bulk length");
         let e = Decoder::new().decode(b"*11\r\n", false, 100).unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "Protocol error: unauthenticated multibulk length"
-        );
-        assert!(Decoder::new()
-            .decode(b"*2147483647\r\n", true, 100)
-            .unwrap()
-            .is_none());
-        let e = Decoder::new()
-            .decode(b"*2147483648\r\n", true, 100)
-            .unwrap_err();
+        assert_eq!(e.to_string(), "Protocol error: unauthenticated multibulk length");
+        assert!(Decoder::new().decode(b"*2147483647\r\n", true, 100).unwrap().is_none());
+        let e = Decoder::new().decode(b"*2147483648\r\n", true, 100).unwrap_err();
         assert_eq!(e.to_string(), "Protocol error: invalid multibulk length");
     }
 }

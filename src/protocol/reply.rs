@@ -31,11 +31,7 @@ pub struct ReplyBuf {
 
 impl ReplyBuf {
     pub fn new(proto: Proto) -> Self {
-        ReplyBuf {
-            buf: Vec::with_capacity(256),
-            proto,
-            errors: Vec::new(),
-        }
+        ReplyBuf { buf: Vec::with_capacity(256), proto, errors: Vec::new() }
     }
 
     #[inline]
@@ -73,10 +69,7 @@ impl ReplyBuf {
 
     pub fn error_bytes(&mut self, msg: &[u8]) {
         self.buf.push(b'-');
-        self.buf.extend(
-            msg.iter()
-                .map(|&c| if c == b'\r' || c == b'\n' { b' ' } else { c }),
-        );
+        self.buf.extend(msg.iter().map(|&c| if c == b'\r' || c == b'\n' { b' ' } else { c }));
         self.buf.extend_from_slice(b"\r\n");
         let code = msg.split(|&c| c == b' ').next().unwrap_or(b"ERR");
         self.errors.push(String::from_utf8_lossy(code).into_owned());
@@ -158,8 +151,7 @@ impl ReplyBuf {
 
     pub fn boolean(&mut self, b: bool) {
         if self.resp3() {
-            self.buf
-                .extend_from_slice(if b { b"#t\r\n" } else { b"#f\r\n" });
+            self.buf.extend_from_slice(if b { b"#t\r\n" } else { b"#f\r\n" });
         } else {
             self.int(b as i64);
         }
@@ -196,10 +188,7 @@ impl ReplyBuf {
             (b'%', false) | (b'~', false) => kind | 0x80,
             _ => kind,
         };
-        Deferred {
-            at: self.buf.len(),
-            kind,
-        }
+        Deferred { at: self.buf.len(), kind }
     }
 
     pub fn end_deferred(&mut self, d: Deferred, n: usize) {

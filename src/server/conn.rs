@@ -84,9 +84,7 @@ fn fmt_addr(a: &SocketAddr) -> String {
 fn is_loopback(a: &SocketAddr) -> bool {
     match a {
         SocketAddr::V4(v) => v.ip().is_loopback(),
-        SocketAddr::V6(v) => {
-            v.ip().is_loopback() || v.ip().to_ipv4_mapped().is_some_and(|i| i.is_loopback())
-        }
+        SocketAddr::V6(v) => v.ip().is_loopback() || v.ip().to_ipv4_mapped().is_some_and(|i| i.is_loopback()),
     }
 }
 
@@ -103,9 +101,7 @@ fn admit(shared: &SharedRef, peer: &SocketAddr) -> Result<(), &'static str> {
     let mut st = shared.state.borrow_mut();
     if st.clients.len() >= st.config.maxclients {
         st.stats.rejected_connections += 1;
-        log::verbose(
-            "Error registering fd event for the new client: max number of clients reached",
-        );
+        log::verbose("Error registering fd event for the new client: max number of clients reached");
         return Err(MAX_CLIENTS);
     }
     st.stats.total_connections_received += 1;
@@ -122,10 +118,7 @@ fn register(shared: &SharedRef, stream: &TcpStream, peer: &SocketAddr) -> Client
     let mut st = shared.state.borrow_mut();
     let id = st.clients.alloc_id();
     let now = st.now_ms();
-    let laddr = stream
-        .local_addr()
-        .map(|a| fmt_addr(&a))
-        .unwrap_or_default();
+    let laddr = stream.local_addr().map(|a| fmt_addr(&a)).unwrap_or_default();
     let authed = st.config.requirepass.is_none();
     let mut c = Client::new(id, fmt_addr(peer), laddr, stream.as_raw_fd(), now, authed);
     c.qbuf_free = READ_CHUNK;
@@ -152,10 +145,7 @@ async fn serve_client(shared: SharedRef, mut stream: TcpStream, peer: SocketAddr
     };
     let reason = conn.run(&mut stream, &notify).await;
     if let Some(r) = reason {
-        log::verbose(&format!(
-            "Client id={cid} addr={} closed: {r}",
-            fmt_addr(&peer)
-        ));
+        log::verbose(&format!("Client id={cid} addr={} closed: {r}", fmt_addr(&peer)));
     }
     disconnect(&shared, cid);
 }
@@ -190,11 +180,7 @@ enum Outcome {
 }
 
 impl Conn {
-    async fn run(
-        &mut self,
-        stream: &mut TcpStream,
-        notify: &crate::wakeup::Wakeup,
-    ) -> Option<String> {
+    async fn run(&mut self, stream: &mut TcpStream, notify: &crate::wakeup::Wakeup) -> Option<String> {
         loop {
             let outcome = self.process_input();
             if self.gather_output() {
@@ -352,11 +338,7 @@ impl Conn {
             match &c.blocked {
                 None => return false,
                 Some(b) if b.deadline_ms.is_some_and(|d| d <= now) => {
-                    let reply = c
-                        .blocked
-                        .take()
-                        .map(|b| b.timeout_reply)
-                        .unwrap_or_default();
+                    let reply = c.blocked.take().map(|b| b.timeout_reply).unwrap_or_default();
                     c.pending.extend_from_slice(&reply);
                     return false;
                 }
@@ -383,11 +365,7 @@ impl Conn {
         let Some(c) = st.clients.get_mut(self.cid) else {
             return Outcome::Close(None);
         };
-        let mut out = ReplyBuf {
-            buf: std::mem::take(&mut self.outbuf),
-            proto: c.proto,
-            errors: Vec::new(),
-        };
+        let mut out = ReplyBuf { buf: std::mem::take(&mut self.outbuf), proto: c.proto, errors: Vec::new() };
         if !c.pending.is_empty() {
             out.buf.extend_from_slice(&c.pending);
             c.pending.clear();
@@ -413,9 +391,9 @@ impl Conn {
                 }
             };
             let consumed = match &req {
-                Request::Multibulk { consumed }
-                | Request::Inline { consumed, .. }
-                | Request::Empty { consumed } => *consumed,
+                Request::Multibulk { consumed } | Request::Inline { consumed, .. } | Request::Empty { consumed } => {
+                    *consumed
+                }
             };
             let mut stack: [&[u8]; STACK_ARGS] = [&[]; STACK_ARGS];
             let heap: Vec<&[u8]>;
@@ -427,12 +405,7 @@ impl Conn {
                     &stack[..self.dec.ranges.len()]
                 }
                 Request::Multibulk { .. } => {
-                    heap = self
-                        .dec
-                        .ranges
-                        .iter()
-                        .map(|&(a, b)| &self.inbuf[a..b])
-                        .collect();
+                    heap = self.dec.ranges.iter().map(|&(a, b)| &self.inbuf[a..b]).collect();
                     &heap
                 }
                 Request::Inline { args, .. } => {
@@ -517,9 +490,7 @@ pub(super) fn handle_actions(shared: &SharedRef, st: &mut State) {
             }
             Action::Unpause => shared.unpause.notify_waiters(),
             Action::Rebind => {
-                log::warning(
-                    "Changing the listening address at runtime needs a restart in this version",
-                );
+                log::warning("Changing the listening address at runtime needs a restart in this version");
             }
         }
     }

@@ -70,10 +70,7 @@ pub fn expire_tick(st: &mut State) -> ExpireCycle {
         return ExpireCycle::default();
     }
     let hz = st.config.hz.clamp(1, 500) as u64;
-    active_expire_cycle(
-        st,
-        Duration::from_micros(1_000_000 * EXPIRE_TIME_PERCENT / 100 / hz),
-    )
+    active_expire_cycle(st, Duration::from_micros(1_000_000 * EXPIRE_TIME_PERCENT / 100 / hz))
 }
 
 /// Deletes expired keys that nobody looks up: each database in turn (from
@@ -98,9 +95,7 @@ pub fn active_expire_cycle(st: &mut State, budget: Duration) -> ExpireCycle {
             if cycle.steps % HAND_ON_STEPS == 0 {
                 hand_on_deletions(st);
             }
-            if cycle.sampled + EXPIRE_SAMPLES > EXPIRE_MAX_SAMPLED_PER_CYCLE
-                || start.elapsed() > budget
-            {
+            if cycle.sampled + EXPIRE_SAMPLES > EXPIRE_MAX_SAMPLED_PER_CYCLE || start.elapsed() > budget {
                 cycle.capped = true;
                 break 'dbs;
             }

@@ -13,11 +13,7 @@ struct Sink {
 }
 
 pub fn init(logfile: &str, level: LogLevel) {
-    let path = if logfile.is_empty() {
-        None
-    } else {
-        Some(logfile.to_string())
-    };
+    let path = if logfile.is_empty() { None } else { Some(logfile.to_string()) };
     if let Ok(mut s) = SINK.lock() {
         *s = Some(Sink { path, level });
     }
@@ -34,9 +30,7 @@ fn level_char(l: LogLevel) -> char {
 
 /// Formats a UTC timestamp the way the log lines carry it.
 pub fn timestamp(now_ms: i64) -> String {
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
     let secs = now_ms.div_euclid(1000);
     let ms = now_ms.rem_euclid(1000);
     let days = secs.div_euclid(86400);
@@ -74,28 +68,16 @@ pub fn log(level: LogLevel, msg: &str) {
     if level < min || min == LogLevel::Nothing {
         return;
     }
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0);
-    let line = format!(
-        "{}:M {} {} {}\n",
-        std::process::id(),
-        timestamp(now),
-        level_char(level),
-        msg
-    );
+    let now =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
+    let line = format!("{}:M {} {} {}\n", std::process::id(), timestamp(now), level_char(level), msg);
     match path {
         None => {
             let _ = std::io::stdout().write_all(line.as_bytes());
             let _ = std::io::stdout().flush();
         }
         Some(p) => {
-            if let Ok(mut f) = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(p)
-            {
+            if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(p) {
                 let _ = f.write_all(line.as_bytes());
             }
         }
@@ -119,9 +101,6 @@ mod tests {
     #[test]
     fn timestamps() {
         assert_eq!(super::timestamp(0), "01 Jan 1970 00:00:00.000");
-        assert_eq!(
-            super::timestamp(1_795_316_058_123),
-            "22 Nov 2026 02:54:18.123"
-        );
+        assert_eq!(super::timestamp(1_795_316_058_123), "22 Nov 2026 02:54:18.123");
     }
 }

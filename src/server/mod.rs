@@ -66,9 +66,7 @@ fn bind_addrs(cfg: &Config) -> Vec<(SocketAddr, bool)> {
         };
         match ip.parse::<std::net::IpAddr>() {
             Ok(ip) => out.push((SocketAddr::new(ip, cfg.port), optional)),
-            Err(_) => log::warning(&format!(
-                "Ignoring bind address that is not an IP address: {addr}"
-            )),
+            Err(_) => log::warning(&format!("Ignoring bind address that is not an IP address: {addr}")),
         }
     }
     out
@@ -94,20 +92,14 @@ async fn listen(cfg: &Config) -> Result<Vec<TcpListener>, StartError> {
         });
         match bound {
             Ok(l) => listeners.push(l),
-            Err(e) if optional => {
-                log::verbose(&format!("Skipping optional bind address {addr}: {e}"))
-            }
+            Err(e) if optional => log::verbose(&format!("Skipping optional bind address {addr}: {e}")),
             Err(e) => {
-                return Err(StartError(format!(
-                    "Could not create server TCP listening socket {addr}: {e}"
-                )));
+                return Err(StartError(format!("Could not create server TCP listening socket {addr}: {e}")));
             }
         }
     }
     if listeners.is_empty() {
-        return Err(StartError(
-            "Failed listening on any of the bind addresses".into(),
-        ));
+        return Err(StartError("Failed listening on any of the bind addresses".into()));
     }
     Ok(listeners)
 }
@@ -129,10 +121,7 @@ fn set_v6only(s: &tokio::net::TcpSocket) {
 
 async fn serve(config: Config) -> Result<i32, StartError> {
     let listeners = listen(&config).await?;
-    let port = listeners
-        .first()
-        .and_then(|l| l.local_addr().ok())
-        .map_or(config.port, |a| a.port());
+    let port = listeners.first().and_then(|l| l.local_addr().ok()).map_or(config.port, |a| a.port());
     let mut state = State::new(config);
     state.port = port;
     state.prop.enabled = false;
@@ -140,11 +129,7 @@ async fn serve(config: Config) -> Result<i32, StartError> {
     let mem = crate::commands::info::alloc_stats().allocated;
     state.mem_startup = mem;
     state.mem_peak = mem;
-    let shared = Rc::new(Shared {
-        state: RefCell::new(state),
-        shutdown: Notify::new(),
-        unpause: Notify::new(),
-    });
+    let shared = Rc::new(Shared { state: RefCell::new(state), shutdown: Notify::new(), unpause: Notify::new() });
     log::notice("Server initialized");
     for l in listeners {
         tokio::task::spawn_local(conn::accept_loop(shared.clone(), l));
@@ -242,12 +227,7 @@ fn close_idle_clients(st: &mut State, now: i64) {
     let limit = timeout.saturating_mul(1000).min(i64::MAX as u64) as i64;
     let mut closed = 0;
     for c in st.clients.map.values_mut() {
-        if c.monitor
-            || c.is_pubsub()
-            || c.kill
-            || c.blocked.is_some()
-            || now - c.last_interaction_ms <= limit
-        {
+        if c.monitor || c.is_pubsub() || c.kill || c.blocked.is_some() || now - c.last_interaction_ms <= limit {
             continue;
         }
         log::verbose(&format!("Closing idle client id={} addr={}", c.id, c.addr));

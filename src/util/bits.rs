@@ -13,11 +13,7 @@ pub fn popcount(p: &[u8]) -> u64 {
         w.copy_from_slice(c);
         n += u64::from_ne_bytes(w).count_ones() as u64;
     }
-    n + chunks
-        .remainder()
-        .iter()
-        .map(|b| b.count_ones() as u64)
-        .sum::<u64>()
+    n + chunks.remainder().iter().map(|b| b.count_ones() as u64).sum::<u64>()
 }
 
 /// Position of the first bit equal to `bit` in `p`. When there is none:
@@ -32,11 +28,7 @@ pub fn first_bit(p: &[u8], bit: bool) -> i64 {
     while i < p.len() {
         let b = p[i];
         if b != skip {
-            let lead = if bit {
-                b.leading_zeros()
-            } else {
-                (!b).leading_zeros()
-            };
+            let lead = if bit { b.leading_zeros() } else { (!b).leading_zeros() };
             return (i as i64) * 8 + lead as i64;
         }
         i += 1;
@@ -104,11 +96,7 @@ pub enum Overflow {
 /// or saturated per `mode` (unused for FAIL). `value` may already be out of
 /// range (a SET of a negative or too large number).
 pub fn unsigned_add(value: u64, incr: i64, bits: u32, mode: Overflow) -> (bool, u64) {
-    let max: u64 = if bits == 64 {
-        u64::MAX
-    } else {
-        (1u64 << bits) - 1
-    };
+    let max: u64 = if bits == 64 { u64::MAX } else { (1u64 << bits) - 1 };
     // Signed views, as the reference computes them.
     let maxincr = max.wrapping_sub(value) as i64;
     let minincr = value.wrapping_neg() as i64;
@@ -131,11 +119,7 @@ pub fn unsigned_add(value: u64, incr: i64, bits: u32, mode: Overflow) -> (bool, 
 /// The value to store for `value + incr` in a signed field of `bits` bits
 /// (1..=64): `(overflowed, result)`, like `unsigned_add`.
 pub fn signed_add(value: i64, incr: i64, bits: u32, mode: Overflow) -> (bool, i64) {
-    let max: i64 = if bits == 64 {
-        i64::MAX
-    } else {
-        (1i64 << (bits - 1)) - 1
-    };
+    let max: i64 = if bits == 64 { i64::MAX } else { (1i64 << (bits - 1)) - 1 };
     let min: i64 = -max - 1;
     let maxincr = (max as u64).wrapping_sub(value as u64) as i64;
     let minincr = min.wrapping_sub(value);
@@ -156,10 +140,7 @@ pub fn signed_add(value: i64, incr: i64, bits: u32, mode: Overflow) -> (bool, i6
             Overflow::Wrap => (true, wrapped()),
             _ => (true, max),
         }
-    } else if value < min
-        || (bits != 64 && incr < minincr)
-        || (value < 0 && incr < 0 && incr < minincr)
-    {
+    } else if value < min || (bits != 64 && incr < minincr) || (value < 0 && incr < 0 && incr < minincr) {
         match mode {
             Overflow::Wrap => (true, wrapped()),
             _ => (true, min),
@@ -173,11 +154,7 @@ pub fn signed_add(value: i64, incr: i64, bits: u32, mode: Overflow) -> (bool, i6
 /// way GETRANGE, BITCOUNT and BITPOS do: negative values count from the
 /// end, both are clamped into the string. `None` when the range is empty.
 pub fn clamp_range(start: i64, end: i64, len: i64) -> Option<(i64, i64)> {
-    let start = if start < 0 {
-        (len + start).max(0)
-    } else {
-        start
-    };
+    let start = if start < 0 { (len + start).max(0) } else { start };
     let mut end = if end < 0 { (len + end).max(0) } else { end };
     if end >= len {
         end = len - 1;
@@ -224,21 +201,12 @@ mod tests {
         assert_eq!(unsigned_add(200, 100, 8, Overflow::Sat), (true, 255));
         assert_eq!(unsigned_add(5, -10, 8, Overflow::Sat), (true, 0));
         assert_eq!(unsigned_add(5, -1, 8, Overflow::Sat), (false, 4));
-        assert_eq!(
-            unsigned_add((-3i64) as u64, 0, 4, Overflow::Sat),
-            (true, 15)
-        );
+        assert_eq!(unsigned_add((-3i64) as u64, 0, 4, Overflow::Sat), (true, 15));
         assert_eq!(signed_add(127, 1, 8, Overflow::Wrap), (true, -128));
         assert_eq!(signed_add(-128, -1000, 8, Overflow::Sat), (true, -128));
-        assert_eq!(
-            signed_add(i64::MAX, 1, 64, Overflow::Wrap),
-            (true, i64::MIN)
-        );
+        assert_eq!(signed_add(i64::MAX, 1, 64, Overflow::Wrap), (true, i64::MIN));
         assert_eq!(signed_add(i64::MAX, 1, 64, Overflow::Sat), (true, i64::MAX));
-        assert_eq!(
-            signed_add(-2, -i64::MAX, 64, Overflow::Sat),
-            (true, i64::MIN)
-        );
+        assert_eq!(signed_add(-2, -i64::MAX, 64, Overflow::Sat), (true, i64::MIN));
         assert_eq!(signed_add(100, 0, 4, Overflow::Wrap), (true, 4));
     }
 

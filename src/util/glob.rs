@@ -17,10 +17,7 @@ enum Token {
     /// A plain or backslash-escaped byte.
     Byte(u8),
     /// `[...]`: one byte from (or, negated, not from) a set.
-    Class {
-        negated: bool,
-        items: Vec<ClassItem>,
-    },
+    Class { negated: bool, items: Vec<ClassItem> },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,10 +62,7 @@ fn signed(b: u8) -> i32 {
 
 impl GlobPattern {
     pub fn new(pattern: &[u8], nocase: bool) -> GlobPattern {
-        GlobPattern {
-            tokens: tokenize(pattern),
-            nocase,
-        }
+        GlobPattern { tokens: tokenize(pattern), nocase }
     }
 
     /// Matches with a single backtracking point (the last star seen), which
@@ -276,10 +270,7 @@ mod tests {
         assert!(mi("HeLLo", "hello"));
         assert!(mi("h[A-Z]llo", "hello"));
         assert!(mi("h[E]llo", "hello"));
-        assert!(
-            !mi("h[\\E]llo", "hello"),
-            "escaped class bytes stay case-sensitive"
-        );
+        assert!(!mi("h[\\E]llo", "hello"), "escaped class bytes stay case-sensitive");
         assert!(!m("HELLO", "hello"));
     }
 

@@ -48,9 +48,7 @@ impl Lcs {
         }
         let cells = usize::try_from(cells).map_err(|_| LcsError::NoMemory)?;
         let mut table: Vec<u32> = Vec::new();
-        table
-            .try_reserve_exact(cells)
-            .map_err(|_| LcsError::NoMemory)?;
+        table.try_reserve_exact(cells).map_err(|_| LcsError::NoMemory)?;
         table.resize(cells, 0);
         let w = b.len() + 1;
         for i in 1..=a.len() {
@@ -63,10 +61,7 @@ impl Lcs {
                 };
             }
         }
-        Ok(Lcs {
-            table,
-            blen: b.len(),
-        })
+        Ok(Lcs { table, blen: b.len() })
     }
 
     #[inline]
@@ -102,14 +97,8 @@ impl Lcs {
                 // Runs only ever grow backwards: the previous step was the
                 // diagonal from (ai + 1, bj + 1).
                 let m = match cur {
-                    Some(m) => Match {
-                        a: (ai, m.a.1),
-                        b: (bj, m.b.1),
-                    },
-                    None => Match {
-                        a: (ai, ai),
-                        b: (bj, bj),
-                    },
+                    Some(m) => Match { a: (ai, m.a.1), b: (bj, m.b.1) },
+                    None => Match { a: (ai, ai), b: (bj, bj) },
                 };
                 i -= 1;
                 j -= 1;
@@ -144,25 +133,10 @@ mod tests {
         assert_eq!(l.len(), 6);
         let (seq, runs) = l.walk(a, b);
         assert_eq!(seq, b"mytext");
-        assert_eq!(
-            runs,
-            vec![
-                Match {
-                    a: (4, 7),
-                    b: (5, 8)
-                },
-                Match {
-                    a: (2, 3),
-                    b: (0, 1)
-                }
-            ]
-        );
+        assert_eq!(runs, vec![Match { a: (4, 7), b: (5, 8) }, Match { a: (2, 3), b: (0, 1) }]);
         assert_eq!(runs[0].length(), 4);
         let l = Lcs::new(b"", b"abc", u64::MAX).unwrap();
         assert_eq!(l.walk(b"", b"abc"), (vec![], vec![]));
-        assert_eq!(
-            Lcs::new(b"abc", b"abc", 10).err(),
-            Some(LcsError::OverLimit)
-        );
+        assert_eq!(Lcs::new(b"abc", b"abc", 10).err(), Some(LcsError::OverLimit));
     }
 }

@@ -85,14 +85,7 @@ pub fn fmt_double(d: f64) -> String {
     let mut buf = [0u8; 64];
     // SAFETY: the format takes exactly one double; the buffer is large enough
     // for any %.17g output and snprintf never writes past its size argument.
-    let n = unsafe {
-        libc::snprintf(
-            buf.as_mut_ptr() as *mut libc::c_char,
-            buf.len(),
-            c"%.17g".as_ptr(),
-            d,
-        )
-    };
+    let n = unsafe { libc::snprintf(buf.as_mut_ptr() as *mut libc::c_char, buf.len(), c"%.17g".as_ptr(), d) };
     String::from_utf8_lossy(&buf[..(n.max(0) as usize).min(buf.len() - 1)]).into_owned()
 }
 
@@ -144,16 +137,7 @@ mod tests {
         assert_eq!(parse_i64(b"0"), Some(0));
         assert_eq!(parse_i64(b"-9223372036854775808"), Some(i64::MIN));
         assert_eq!(parse_i64(b"9223372036854775807"), Some(i64::MAX));
-        for bad in [
-            &b"-0"[..],
-            b"01",
-            b"+1",
-            b" 1",
-            b"1 ",
-            b"",
-            b"-",
-            b"9223372036854775808",
-        ] {
+        for bad in [&b"-0"[..], b"01", b"+1", b" 1", b"1 ", b"", b"-", b"9223372036854775808"] {
             assert_eq!(parse_i64(bad), None, "{:?}", bad);
         }
     }

@@ -103,15 +103,7 @@ mod tests {
     #[test]
     fn quoting() {
         let a = split_args(br#"set "a\x41\n" 'it\'s' plain"#).unwrap();
-        assert_eq!(
-            a,
-            vec![
-                b"set".to_vec(),
-                b"aA\n".to_vec(),
-                b"it's".to_vec(),
-                b"plain".to_vec()
-            ]
-        );
+        assert_eq!(a, vec![b"set".to_vec(), b"aA\n".to_vec(), b"it's".to_vec(), b"plain".to_vec()]);
         assert!(split_args(b"\"open").is_none());
         assert!(split_args(b"\"a\"b").is_none());
         assert_eq!(split_args(b"   ").unwrap().len(), 0);

@@ -36,10 +36,7 @@ impl Harness {
         let mut out = ReplyBuf::new(Proto::Resp2);
         commands::process(&mut self.st, self.cid, &argv, &mut out);
         let prop = self.st.prop.take();
-        (
-            String::from_utf8_lossy(&out.buf).into_owned(),
-            String::from_utf8_lossy(&prop).into_owned(),
-        )
+        (String::from_utf8_lossy(&out.buf).into_owned(), String::from_utf8_lossy(&prop).into_owned())
     }
 
     /// Runs a command; returns only what it propagated.

@@ -25,11 +25,7 @@ pub fn reference_binary() -> PathBuf {
         .output()
         .unwrap_or_else(|e| panic!("cannot run {} --version: {e}", bin.display()));
     let version = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        version.contains("v=7.0."),
-        "reference {} is not Redis 7.0: {version}",
-        bin.display()
-    );
+    assert!(version.contains("v=7.0."), "reference {} is not Redis 7.0: {version}", bin.display());
     bin
 }
 
@@ -42,9 +38,7 @@ pub fn ours_binary() -> PathBuf {
 
 fn find_in_path(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(name))
-        .find(|p| p.is_file())
+    std::env::split_paths(&path).map(|dir| dir.join(name)).find(|p| p.is_file())
 }
 
 /// A server process on 127.0.0.1 with its own temporary directory; killed on drop.
@@ -81,21 +75,8 @@ impl TestServer {
         let err = out.try_clone().map_err(|e| e.to_string())?;
         let port = free_port();
         let child = Command::new(binary)
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-            ])
-            .args([
-                "--appendonly",
-                "no",
-                "--enable-debug-command",
-                "yes",
-                "--dir",
-            ])
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", ""])
+            .args(["--appendonly", "no", "--enable-debug-command", "yes", "--dir"])
             .arg(dir.path())
             .args(extra)
             .stdin(Stdio::null())
@@ -103,13 +84,7 @@ impl TestServer {
             .stderr(err)
             .spawn()
             .map_err(|e| format!("spawn failed: {e}"))?;
-        let mut server = TestServer {
-            port,
-            binary: binary.to_path_buf(),
-            child,
-            log,
-            _dir: dir,
-        };
+        let mut server = TestServer { port, binary: binary.to_path_buf(), child, log, _dir: dir };
         server.wait_ready()?;
         Ok(server)
     }
@@ -119,10 +94,7 @@ impl TestServer {
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
             if let Ok(Some(status)) = self.child.try_wait() {
-                return Err(format!(
-                    "server exited early ({status}); log tail:\n{}",
-                    self.log_tail(30)
-                ));
+                return Err(format!("server exited early ({status}); log tail:\n{}", self.log_tail(30)));
             }
             if let Ok(mut conn) = Conn::connect(self.port) {
                 if let Ok(reply) = conn.call(&["PING"]) {
@@ -133,10 +105,7 @@ impl TestServer {
             }
             std::thread::sleep(Duration::from_millis(10));
         }
-        Err(format!(
-            "server not answering PING after 10s; log tail:\n{}",
-            self.log_tail(30)
-        ))
+        Err(format!("server not answering PING after 10s; log tail:\n{}", self.log_tail(30)))
     }
 
     pub fn connect(&self) -> Conn {
@@ -156,12 +125,7 @@ impl Drop for TestServer {
         let _ = self.child.kill();
         let _ = self.child.wait();
         if std::thread::panicking() {
-            eprintln!(
-                "--- {} (port {}) log tail ---\n{}",
-                self.binary.display(),
-                self.port,
-                self.log_tail(20)
-            );
+            eprintln!("--- {} (port {}) log tail ---\n{}", self.binary.display(), self.port, self.log_tail(20));
         }
     }
 }
@@ -203,15 +167,9 @@ impl Frame {
     /// The text of a simple or blob reply, without type byte, length line or trailing CRLF
     /// (empty for a null blob).
     pub fn payload(&self) -> &[u8] {
-        let line_end = self
-            .head
-            .windows(2)
-            .position(|w| w == b"\r\n")
-            .unwrap_or(self.head.len());
+        let line_end = self.head.windows(2).position(|w| w == b"\r\n").unwrap_or(self.head.len());
         match self.kind() {
-            b'$' | b'!' | b'=' if self.head.len() > line_end + 2 => {
-                &self.head[line_end + 2..self.head.len() - 2]
-            }
+            b'$' | b'!' | b'=' if self.head.len() > line_end + 2 => &self.head[line_end + 2..self.head.len() - 2],
             b'$' | b'!' | b'=' => &[], // null
             _ => &self.head[1..line_end],
         }
@@ -232,10 +190,7 @@ impl Conn {
         let stream = TcpStream::connect(("127.0.0.1", port))?;
         stream.set_nodelay(true)?;
         stream.set_read_timeout(Some(Duration::from_secs(3)))?;
-        Ok(Conn {
-            reader: BufReader::new(stream.try_clone()?),
-            writer: stream,
-        })
+        Ok(Conn { reader: BufReader::new(stream.try_clone()?), writer: stream })
     }
 
     pub fn set_read_timeout(&self, timeout: Duration) -> io::Result<()> {
@@ -288,8 +243,7 @@ fn read_frame(r: &mut impl BufRead) -> io::Result<Frame> {
     }
     let number = || -> io::Result<i64> {
         let text = std::str::from_utf8(&head[1..head.len() - 2]).unwrap_or("");
-        text.parse()
-            .map_err(|_| bad(format!("bad length in {:?}", escape(&head))))
+        text.parse().map_err(|_| bad(format!("bad length in {:?}", escape(&head))))
     };
     let mut items = Vec::new();
     match head[0] {
@@ -367,10 +321,7 @@ pub fn split_args(line: &str) -> Result<Vec<Vec<u8>>, String> {
                     return Err(format!("unbalanced quotes in {line:?}"));
                 };
                 if in_dq && c == b'\\' && next == Some(b'x') {
-                    match (
-                        s.get(p + 2).and_then(|&h| hex(h)),
-                        s.get(p + 3).and_then(|&h| hex(h)),
-                    ) {
+                    match (s.get(p + 2).and_then(|&h| hex(h)), s.get(p + 3).and_then(|&h| hex(h))) {
                         (Some(hi), Some(lo)) => {
                             cur.push(hi * 16 + lo);
                             p += 3;
@@ -392,9 +343,7 @@ pub fn split_args(line: &str) -> Result<Vec<Vec<u8>>, String> {
                     cur.push(b'\'');
                 } else if (in_dq && c == b'"') || (in_sq && c == b'\'') {
                     if next.is_some_and(|n| !n.is_ascii_whitespace()) {
-                        return Err(format!(
-                            "closing quote must be followed by a space in {line:?}"
-                        ));
+                        return Err(format!("closing quote must be followed by a space in {line:?}"));
                     }
                     p += 1;
                     break;
@@ -423,19 +372,10 @@ mod tests {
     #[test]
     fn split_args_quoting() {
         let got = split_args(r#"x"\"" 'it\'s'"#).unwrap();
-        assert_eq!(
-            got,
-            vec![b"x\"".to_vec(), b"it's".to_vec()],
-            "a quote inside a bare word opens a quoted part"
-        );
+        assert_eq!(got, vec![b"x\"".to_vec(), b"it's".to_vec()], "a quote inside a bare word opens a quoted part");
         let got = split_args(r#"  SET "a b\x00\r\n\\" 'it\'s "q"'  plain "" "#).unwrap();
-        let want: Vec<Vec<u8>> = vec![
-            b"SET".to_vec(),
-            b"a b\0\r\n\\".to_vec(),
-            b"it's \"q\"".to_vec(),
-            b"plain".to_vec(),
-            Vec::new(),
-        ];
+        let want: Vec<Vec<u8>> =
+            vec![b"SET".to_vec(), b"a b\0\r\n\\".to_vec(), b"it's \"q\"".to_vec(), b"plain".to_vec(), Vec::new()];
         assert_eq!(got, want);
         assert!(split_args(r#""abc"def"#).is_err());
         assert!(split_args("'open").is_err());

@@ -11,15 +11,10 @@ use std::time::{Duration, Instant};
 /// The pid of the process (of ours) listening on 127.0.0.1:`port`: the socket's inode from
 /// /proc/net/tcp, then the process holding a descriptor to it.
 pub fn pid_listening_on(port: u16) -> u32 {
-    let inode = listening_inode(port)
-        .unwrap_or_else(|| panic!("no listening socket on port {port} in /proc/net/tcp"));
+    let inode = listening_inode(port).unwrap_or_else(|| panic!("no listening socket on port {port} in /proc/net/tcp"));
     let target = format!("socket:[{inode}]");
     for entry in std::fs::read_dir("/proc").expect("read /proc").flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|s| s.parse::<u32>().ok())
-        else {
+        let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
             continue;
         };
         let Ok(fds) = std::fs::read_dir(entry.path().join("fd")) else {
@@ -40,9 +35,7 @@ fn listening_inode(port: u16) -> Option<u64> {
     table.lines().skip(1).find_map(|line| {
         let cols: Vec<&str> = line.split_whitespace().collect();
         // local_address is cols[1] (hex ip:port), state cols[3] (0A = LISTEN), inode cols[9].
-        (cols.len() > 9 && cols[1].ends_with(&want) && cols[3] == "0A")
-            .then(|| cols[9].parse().ok())
-            .flatten()
+        (cols.len() > 9 && cols[1].ends_with(&want) && cols[3] == "0A").then(|| cols[9].parse().ok()).flatten()
     })
 }
 
@@ -50,10 +43,8 @@ fn listening_inode(port: u16) -> Option<u64> {
 pub fn rss_bytes(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
         .unwrap_or_else(|e| panic!("read /proc/{pid}/status: {e}"));
-    let line = status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .unwrap_or_else(|| panic!("no VmRSS in /proc/{pid}/status"));
+    let line =
+        status.lines().find(|l| l.starts_with("VmRSS:")).unwrap_or_else(|| panic!("no VmRSS in /proc/{pid}/status"));
     let kib: u64 = line
         .split_whitespace()
         .nth(1)
@@ -65,10 +56,7 @@ pub fn rss_bytes(pid: u32) -> u64 {
 /// Raises this process's soft limit on open files to at least `want` (children inherit it);
 /// panics with a clear message when the hard limit does not allow it.
 pub fn raise_fd_limit(want: u64) {
-    let mut lim = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
+    let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
     // SAFETY: getrlimit/setrlimit only read and write the struct passed in.
     unsafe {
         assert_eq!(libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim), 0);
@@ -87,8 +75,7 @@ pub fn raise_fd_limit(want: u64) {
 
 /// Connects a raw socket with a read timeout.
 pub fn raw_connect(port: u16, read_timeout: Duration) -> TcpStream {
-    let s = TcpStream::connect(("127.0.0.1", port))
-        .unwrap_or_else(|e| panic!("connect to port {port}: {e}"));
+    let s = TcpStream::connect(("127.0.0.1", port)).unwrap_or_else(|e| panic!("connect to port {port}: {e}"));
     s.set_nodelay(true).unwrap();
     s.set_read_timeout(Some(read_timeout)).unwrap();
     s
@@ -111,12 +98,7 @@ pub fn read_to_end_or_silence(s: &mut TcpStream) -> (Vec<u8>, End) {
         match s.read(&mut chunk) {
             Ok(0) => return (got, End::Closed),
             Ok(n) => got.extend_from_slice(&chunk[..n]),
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                ) =>
-            {
+            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
                 return (got, End::Silent)
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -188,16 +170,8 @@ impl Rng {
 /// A Redis command-line tool (`redis-cli`, `redis-benchmark`) from PATH; missing is a failure.
 pub fn tool(name: &str) -> PathBuf {
     std::env::var_os("PATH")
-        .and_then(|path| {
-            std::env::split_paths(&path)
-                .map(|dir| dir.join(name))
-                .find(|p| p.is_file())
-        })
-        .unwrap_or_else(|| {
-            panic!(
-                "{name} not found on PATH: install redis-tools (Redis 7.0; ./tools/test.sh does)"
-            )
-        })
+        .and_then(|path| std::env::split_paths(&path).map(|dir| dir.join(name)).find(|p| p.is_file()))
+        .unwrap_or_else(|| panic!("{name} not found on PATH: install redis-tools (Redis 7.0; ./tools/test.sh does)"))
 }
 
 /// Runs a tool with `args`, feeding `stdin`, and fails if it does not finish within `limit`.
@@ -230,10 +204,7 @@ pub fn run_tool(name: &str, args: &[&str], stdin: &[u8], limit: Duration) -> Out
         panic!("{name} {args:?} did not finish within {limit:?}");
     }
     let _ = feeder.join();
-    waiter
-        .join()
-        .unwrap()
-        .unwrap_or_else(|e| panic!("wait for {name}: {e}"))
+    waiter.join().unwrap().unwrap_or_else(|e| panic!("wait for {name}: {e}"))
 }
 
 /// A server started directly, for arguments the standard helper cannot wait on (with a password,
@@ -248,20 +219,10 @@ pub struct PlainServer {
 impl PlainServer {
     pub fn start(binary: &std::path::Path, extra: &[&str]) -> PlainServer {
         let dir = tempfile::tempdir().expect("temp dir");
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("probe a free port")
-            .port();
+        let port =
+            std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("probe a free port").port();
         let mut args = vec!["--port".to_string(), port.to_string()];
-        for a in [
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-        ] {
+        for a in ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir"] {
             args.push(a.to_string());
         }
         args.push(dir.path().to_string_lossy().into_owned());
@@ -273,12 +234,7 @@ impl PlainServer {
             .stderr(Stdio::null())
             .spawn()
             .unwrap_or_else(|e| panic!("spawn {}: {e}", binary.display()));
-        let server = PlainServer {
-            port,
-            binary: binary.to_path_buf(),
-            child,
-            _dir: dir,
-        };
+        let server = PlainServer { port, binary: binary.to_path_buf(), child, _dir: dir };
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             if let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) {
@@ -288,11 +244,7 @@ impl PlainServer {
                     return server;
                 }
             }
-            assert!(
-                Instant::now() < deadline,
-                "{} {args:?} not answering after 10s",
-                binary.display()
-            );
+            assert!(Instant::now() < deadline, "{} {args:?} not answering after 10s", binary.display());
             std::thread::sleep(Duration::from_millis(10));
         }
     }
@@ -303,11 +255,7 @@ impl Drop for PlainServer {
         let _ = self.child.kill();
         let _ = self.child.wait();
         if std::thread::panicking() {
-            eprintln!(
-                "--- that was {} on port {}",
-                self.binary.display(),
-                self.port
-            );
+            eprintln!("--- that was {} on port {}", self.binary.display(), self.port);
         }
     }
 }

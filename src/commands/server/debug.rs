@@ -36,20 +36,13 @@ pub fn debug(ctx: &mut Ctx, args: &[&[u8]]) {
     } else if eq_ic(sub, b"error") && n == 3 {
         // Written as is: not counted as an error reply in the statistics.
         let mut reply = vec![b'-'];
-        reply.extend(
-            args[2]
-                .iter()
-                .map(|&c| if c == b'\r' || c == b'\n' { b' ' } else { c }),
-        );
+        reply.extend(args[2].iter().map(|&c| if c == b'\r' || c == b'\n' { b' ' } else { c }));
         reply.extend_from_slice(b"\r\n");
         ctx.out.raw(&reply);
     } else if eq_ic(sub, b"change-repl-id") && n == 2 {
         ctx.st.change_replid();
         ctx.out.ok();
-    } else if [&b"reload"[..], b"loadaof", b"digest", b"digest-value"]
-        .iter()
-        .any(|s| eq_ic(sub, s))
-    {
+    } else if [&b"reload"[..], b"loadaof", b"digest", b"digest-value"].iter().any(|s| eq_ic(sub, s)) {
         let msg = format!(
             "ERR DEBUG {} needs the persistence layer, which this server does not have yet",
             String::from_utf8_lossy(sub).to_ascii_uppercase()
@@ -82,11 +75,7 @@ fn lenient_i64(b: &[u8]) -> i64 {
 fn lenient_f64(b: &[u8]) -> f64 {
     let s = String::from_utf8_lossy(b);
     let t = s.trim_start();
-    (1..=t.len())
-        .rev()
-        .filter(|&i| t.is_char_boundary(i))
-        .find_map(|i| t[..i].parse::<f64>().ok())
-        .unwrap_or(0.0)
+    (1..=t.len()).rev().filter(|&i| t.is_char_boundary(i)).find_map(|i| t[..i].parse::<f64>().ok()).unwrap_or(0.0)
 }
 
 /// DEBUG PROTOCOL <type>: a fixed sample reply of each RESP type, for
@@ -243,11 +232,7 @@ fn object(ctx: &mut Ctx, key: &[u8]) {
     let refcount: i64 = if shared { i32::MAX as i64 } else { 1 };
     let clock = lru_clock(now);
     const LRU_MAX: u32 = (1 << 24) - 1;
-    let idle = if clock >= e.lru {
-        clock - e.lru
-    } else {
-        clock + (LRU_MAX - e.lru)
-    };
+    let idle = if clock >= e.lru { clock - e.lru } else { clock + (LRU_MAX - e.lru) };
     let line = format!(
         "Value at:{:p} refcount:{} encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}",
         &e.value as *const Value,

@@ -38,18 +38,15 @@ pub fn add_sample(st: &mut State, event: &'static str, ms: u64) {
 }
 
 fn sorted_events(st: &State) -> Vec<(&'static str, &LatencyEvent)> {
-    let mut v: Vec<(&'static str, &LatencyEvent)> =
-        st.latency_events.iter().map(|(k, v)| (*k, v)).collect();
+    let mut v: Vec<(&'static str, &LatencyEvent)> = st.latency_events.iter().map(|(k, v)| (*k, v)).collect();
     v.sort_by_key(|(k, _)| *k);
     v
 }
 
 fn latest(ctx: &mut Ctx, _: &[&[u8]]) {
     let events = sorted_events(ctx.st);
-    let rows: Vec<(&str, i64, u64, u64)> = events
-        .iter()
-        .filter_map(|(name, e)| e.samples.back().map(|&(t, ms)| (*name, t, ms, e.max)))
-        .collect();
+    let rows: Vec<(&str, i64, u64, u64)> =
+        events.iter().filter_map(|(name, e)| e.samples.back().map(|&(t, ms)| (*name, t, ms, e.max))).collect();
     ctx.out.array(rows.len());
     for (name, t, ms, max) in rows {
         ctx.out.array(4);
@@ -61,16 +58,12 @@ fn latest(ctx: &mut Ctx, _: &[&[u8]]) {
 }
 
 fn find<'a>(st: &'a State, name: &[u8]) -> Option<&'a LatencyEvent> {
-    st.latency_events
-        .iter()
-        .find(|(k, _)| k.as_bytes() == name)
-        .map(|(_, v)| v)
+    st.latency_events.iter().find(|(k, _)| k.as_bytes() == name).map(|(_, v)| v)
 }
 
 fn history(ctx: &mut Ctx, args: &[&[u8]]) {
-    let samples: Vec<(i64, u64)> = find(ctx.st, args[2])
-        .map(|e| e.samples.iter().copied().collect())
-        .unwrap_or_default();
+    let samples: Vec<(i64, u64)> =
+        find(ctx.st, args[2]).map(|e| e.samples.iter().copied().collect()).unwrap_or_default();
     ctx.out.array(samples.len());
     for (t, ms) in samples {
         ctx.out.array(2);
@@ -87,12 +80,7 @@ fn reset(ctx: &mut Ctx, args: &[&[u8]]) {
     } else {
         let mut n = 0;
         for a in &args[2..] {
-            let key = ctx
-                .st
-                .latency_events
-                .keys()
-                .find(|k| k.as_bytes() == *a)
-                .copied();
+            let key = ctx.st.latency_events.keys().find(|k| k.as_bytes() == *a).copied();
             if let Some(k) = key {
                 ctx.st.latency_events.remove(k);
                 n += 1;
@@ -114,39 +102,17 @@ fn graph(ctx: &mut Ctx, args: &[&[u8]]) {
     const ROWS: u64 = 4;
     let high = e.samples.iter().map(|s| s.1).max().unwrap_or(0);
     let low = e.samples.iter().map(|s| s.1).min().unwrap_or(0);
-    let mut text = format!(
-        "{name} - high {high} ms, low {low} ms (all time high {} ms)\n",
-        e.max
-    );
+    let mut text = format!("{name} - high {high} ms, low {low} ms (all time high {} ms)\n", e.max);
     text.push_str(&"-".repeat(80));
     text.push('\n');
-    let cols: Vec<&(i64, u64)> = e
-        .samples
-        .iter()
-        .rev()
-        .take(80)
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect();
+    let cols: Vec<&(i64, u64)> = e.samples.iter().rev().take(80).collect::<Vec<_>>().into_iter().rev().collect();
     for row in (1..=ROWS).rev() {
-        let line: String = cols
-            .iter()
-            .map(|&&(_, ms)| {
-                if high > 0 && ms * ROWS >= row * high {
-                    '#'
-                } else {
-                    ' '
-                }
-            })
-            .collect();
+        let line: String =
+            cols.iter().map(|&&(_, ms)| if high > 0 && ms * ROWS >= row * high { '#' } else { ' ' }).collect();
         let _ = writeln!(text, "{}", line.trim_end());
     }
     let now = ctx.st.clock.now_ms() / 1000;
-    let ages: Vec<String> = cols
-        .iter()
-        .map(|&&(t, _)| format!("{}s", (now - t).max(0)))
-        .collect();
+    let ages: Vec<String> = cols.iter().map(|&&(t, _)| format!("{}s", (now - t).max(0))).collect();
     let _ = writeln!(text, "sample ages: {}", ages.join(" "));
     ctx.out.verbatim(text.as_bytes(), "txt");
 }
@@ -160,30 +126,18 @@ fn doctor(ctx: &mut Ctx, _: &[&[u8]]) {
              'CONFIG SET latency-monitor-threshold <milliseconds>'.\n",
         );
     } else if ctx.st.latency_events.is_empty() {
-        let _ = writeln!(
-            text,
-            "No event reached the {threshold} ms threshold so far."
-        );
+        let _ = writeln!(text, "No event reached the {threshold} ms threshold so far.");
     } else {
         let _ = writeln!(text, "Events that reached the {threshold} ms threshold:\n");
         for (i, (name, e)) in sorted_events(ctx.st).iter().enumerate() {
             let n = e.samples.len() as u64;
             let avg = e.samples.iter().map(|s| s.1).sum::<u64>() / n.max(1);
-            let _ = writeln!(
-                text,
-                "{}. {name}: {n} samples, average {avg} ms, highest ever {} ms.",
-                i + 1,
-                e.max
-            );
+            let _ = writeln!(text, "{}. {name}: {n} samples, average {avg} ms, highest ever {} ms.", i + 1, e.max);
         }
         let slower = ctx.st.config.slowlog_log_slower_than;
         text.push_str("\nSLOWLOG GET lists the slow calls themselves");
         if slower < 0 || slower as u64 > threshold * 1000 {
-            let _ = write!(
-                text,
-                " (set slowlog-log-slower-than to {} or less to see them all)",
-                threshold * 1000
-            );
+            let _ = write!(text, " (set slowlog-log-slower-than to {} or less to see them all)", threshold * 1000);
         }
         text.push_str(".\n");
     }
@@ -196,13 +150,7 @@ fn write_histogram(ctx: &mut Ctx, name: &str, s: &CmdStat) {
     ctx.out.bulk(b"calls");
     ctx.out.int(s.histogram_calls() as i64);
     ctx.out.bulk(b"histogram_usec");
-    let used: Vec<(usize, u64)> = s
-        .histogram
-        .iter()
-        .copied()
-        .enumerate()
-        .filter(|&(_, n)| n > 0)
-        .collect();
+    let used: Vec<(usize, u64)> = s.histogram.iter().copied().enumerate().filter(|&(_, n)| n > 0).collect();
     ctx.out.map(used.len());
     let mut total = 0;
     for (i, n) in used {
@@ -214,12 +162,7 @@ fn write_histogram(ctx: &mut Ctx, name: &str, s: &CmdStat) {
 
 fn histogram(ctx: &mut Ctx, args: &[&[u8]]) {
     let mut names: Vec<&'static str> = Vec::new();
-    let with_data = |st: &State, n: &str| {
-        st.stats
-            .commands
-            .get(n)
-            .is_some_and(|s| s.histogram_calls() > 0)
-    };
+    let with_data = |st: &State, n: &str| st.stats.commands.get(n).is_some_and(|s| s.histogram_calls() > 0);
     let add = |c: &'static Command, names: &mut Vec<&'static str>| {
         if with_data(ctx.st, c.name) {
             names.push(c.name);

@@ -42,12 +42,7 @@ fn usage(ctx: &mut Ctx, args: &[&[u8]]) {
     match live {
         None => ctx.out.null(),
         Some(e) => {
-            let n = entry_size(e)
-                + if db.expire_of(args[2]).is_some() {
-                    32
-                } else {
-                    0
-                };
+            let n = entry_size(e) + if db.expire_of(args[2]).is_some() { 32 } else { 0 };
             ctx.out.int(n as i64)
         }
     }
@@ -63,9 +58,8 @@ fn entry_size(e: &Entry) -> usize {
 fn stats(ctx: &mut Ctx, _: &[&[u8]]) {
     let st = &mut *ctx.st;
     let m = mem_figures(st);
-    let (a, used, rss, peak, startup, over, dataset, net) = (
-        m.alloc, m.used, m.rss, m.peak, m.startup, m.overhead, m.dataset, m.net,
-    );
+    let (a, used, rss, peak, startup, over, dataset, net) =
+        (m.alloc, m.used, m.rss, m.peak, m.startup, m.overhead, m.dataset, m.net);
     let keys = st.keyspace.total_keys() as u64;
     let pct = |a: u64, b: u64| {
         if b == 0 {
@@ -81,13 +75,7 @@ fn stats(ctx: &mut Ctx, _: &[&[u8]]) {
         .dbs
         .iter()
         .filter(|d| !d.is_empty())
-        .map(|d| {
-            (
-                d.id,
-                d.dict.len() as i64 * ptr * 3,
-                d.expires.len() as i64 * ptr * 3,
-            )
-        })
+        .map(|d| (d.id, d.dict.len() as i64 * ptr * 3, d.expires.len() as i64 * ptr * 3))
         .collect();
     let clients = clients_memory(st) as i64;
     let out = &mut *ctx.out;
@@ -115,11 +103,7 @@ fn stats(ctx: &mut Ctx, _: &[&[u8]]) {
     }
     int(out, "overhead.total", over as i64);
     int(out, "keys.count", keys as i64);
-    int(
-        out,
-        "keys.bytes-per-key",
-        net.checked_div(keys).unwrap_or(0) as i64,
-    );
+    int(out, "keys.bytes-per-key", net.checked_div(keys).unwrap_or(0) as i64);
     int(out, "dataset.bytes", dataset as i64);
     let dbl = |out: &mut crate::protocol::ReplyBuf, k: &str, v: f64| {
         out.bulk(k.as_bytes());
@@ -130,22 +114,10 @@ fn stats(ctx: &mut Ctx, _: &[&[u8]]) {
     int(out, "allocator.allocated", a.allocated as i64);
     int(out, "allocator.active", a.active as i64);
     int(out, "allocator.resident", a.resident as i64);
-    dbl(
-        out,
-        "allocator-fragmentation.ratio",
-        ratio(a.active, a.allocated),
-    );
-    int(
-        out,
-        "allocator-fragmentation.bytes",
-        a.active as i64 - a.allocated as i64,
-    );
+    dbl(out, "allocator-fragmentation.ratio", ratio(a.active, a.allocated));
+    int(out, "allocator-fragmentation.bytes", a.active as i64 - a.allocated as i64);
     dbl(out, "allocator-rss.ratio", ratio(a.resident, a.active));
-    int(
-        out,
-        "allocator-rss.bytes",
-        a.resident as i64 - a.active as i64,
-    );
+    int(out, "allocator-rss.bytes", a.resident as i64 - a.active as i64);
     dbl(out, "rss-overhead.ratio", ratio(rss, a.resident));
     int(out, "rss-overhead.bytes", rss as i64 - a.resident as i64);
     dbl(out, "fragmentation", ratio(rss, used));
@@ -168,8 +140,7 @@ fn doctor(ctx: &mut Ctx, _: &[&[u8]]) {
         }
         if ctx.st.mem_peak > a.allocated * 3 / 2 {
             notes.push(
-                "Memory use is well below its peak: the allocator may keep the difference for a while."
-                    .to_string(),
+                "Memory use is well below its peak: the allocator may keep the difference for a while.".to_string(),
             );
         }
         if notes.is_empty() {

@@ -37,8 +37,7 @@ pub fn push(st: &mut State, cid: ClientId, args: &[&[u8]], usec: u64) {
     let mut logged = Vec::with_capacity(kept);
     for (i, a) in shown.iter().take(kept).enumerate() {
         if i == MAX_ARGS - 1 && shown.len() > MAX_ARGS {
-            logged
-                .push(format!("... ({} more arguments)", shown.len() - MAX_ARGS + 1).into_bytes());
+            logged.push(format!("... ({} more arguments)", shown.len() - MAX_ARGS + 1).into_bytes());
         } else if a.len() > MAX_ARG_LEN {
             let mut v = a[..MAX_ARG_LEN].to_vec();
             v.extend_from_slice(format!("... ({} more bytes)", a.len() - MAX_ARG_LEN).as_bytes());
@@ -48,14 +47,7 @@ pub fn push(st: &mut State, cid: ClientId, args: &[&[u8]], usec: u64) {
         }
     }
     let log = &mut st.slowlog;
-    let entry = SlowlogEntry {
-        id: log.next_id,
-        time: st.clock.now_ms() / 1000,
-        usec,
-        args: logged,
-        addr,
-        name,
-    };
+    let entry = SlowlogEntry { id: log.next_id, time: st.clock.now_ms() / 1000, usec, args: logged, addr, name };
     log.next_id += 1;
     log.entries.push_front(entry);
     log.entries.truncate(max_len);
@@ -77,11 +69,7 @@ fn get(ctx: &mut Ctx, args: &[&[u8]]) {
         },
     };
     let log = &ctx.st.slowlog.entries;
-    let n = if count == -1 {
-        log.len()
-    } else {
-        log.len().min(count as usize)
-    };
+    let n = if count == -1 { log.len() } else { log.len().min(count as usize) };
     ctx.out.array(n);
     for e in log.iter().take(n) {
         ctx.out.array(6);
