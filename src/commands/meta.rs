@@ -83,7 +83,9 @@ pub fn find(name: &str) -> Option<&'static Meta> {
         return Some(top);
     }
     let subs = top.subcommands;
-    subs.binary_search_by(|m| m.name.cmp(name)).ok().map(|i| &subs[i])
+    subs.binary_search_by(|m| m.name.cmp(name))
+        .ok()
+        .map(|i| &subs[i])
 }
 
 /// Every command, sorted by name.

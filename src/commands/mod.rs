@@ -12,6 +12,7 @@ pub mod connection;
 pub mod expire;
 pub mod info;
 pub mod keys;
+#[rustfmt::skip] // generated: tools/gen-command-meta.py --check compares it byte for byte
 pub mod meta;
 pub mod multi;
 pub mod notify;
