@@ -22,61 +22,10 @@ pub const NEW: u32 = 1 << 13; // n
 /// What `A` stands for.
 pub const ALL: u32 = GENERIC | STRING | LIST | SET | HASH | ZSET | EXPIRED | EVICTED | STREAM | MODULE;
 
-/// Parses a flag string; `None` on a character Redis does not know.
+/// Parses a flag string; `None` on a character Redis does not know. The
+/// configuration module owns the parsing; the bits are the constants above.
 pub fn parse_flags(s: &[u8]) -> Option<u32> {
-    let mut f = 0;
-    for &c in s {
-        f |= match c {
-            b'A' => ALL,
-            b'g' => GENERIC,
-            b'$' => STRING,
-            b'l' => LIST,
-            b's' => SET,
-            b'h' => HASH,
-            b'z' => ZSET,
-            b'x' => EXPIRED,
-            b'e' => EVICTED,
-            b'K' => KEYSPACE,
-            b'E' => KEYEVENT,
-            b't' => STREAM,
-            b'm' => KEY_MISS,
-            b'd' => MODULE,
-            b'n' => NEW,
-            _ => return None,
-        };
-    }
-    Some(f)
-}
-
-/// The canonical flag string Redis shows for a set of flags.
-pub fn flags_string(f: u32) -> String {
-    let mut s = String::new();
-    if f & ALL == ALL {
-        s.push('A');
-    } else {
-        for (bit, c) in [
-            (GENERIC, 'g'),
-            (STRING, '$'),
-            (LIST, 'l'),
-            (SET, 's'),
-            (HASH, 'h'),
-            (ZSET, 'z'),
-            (EXPIRED, 'x'),
-            (EVICTED, 'e'),
-            (STREAM, 't'),
-            (MODULE, 'd'),
-        ] {
-            if f & bit != 0 {
-                s.push(c);
-            }
-        }
-    }
-    for (bit, c) in [(KEYSPACE, 'K'), (KEYEVENT, 'E'), (KEY_MISS, 'm'), (NEW, 'n')] {
-        if f & bit != 0 {
-            s.push(c);
-        }
-    }
-    s
+    crate::config::keyspace_event_flags(s)
 }
 
 /// Publishes the notification for an event of class `class` on `key`.
@@ -94,5 +43,35 @@ pub fn notify(st: &mut State, me: Option<(ClientId, &mut ReplyBuf)>, class: u32,
     if flags & KEYEVENT != 0 {
         let ch = format!("__keyevent@{db}__:{event}").into_bytes();
         super::pubsub::publish(st, me.as_mut().map(|(id, out)| (*id, &mut **out)), &ch, key);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parser_bits_are_these_classes() {
+        let classes = [
+            (b'K', KEYSPACE),
+            (b'E', KEYEVENT),
+            (b'g', GENERIC),
+            (b'$', STRING),
+            (b'l', LIST),
+            (b's', SET),
+            (b'h', HASH),
+            (b'z', ZSET),
+            (b'x', EXPIRED),
+            (b'e', EVICTED),
+            (b't', STREAM),
+            (b'm', KEY_MISS),
+            (b'd', MODULE),
+            (b'n', NEW),
+            (b'A', ALL),
+        ];
+        for (c, bit) in classes {
+            assert_eq!(parse_flags(&[c]), Some(bit), "{}", c as char);
+        }
+        assert_eq!(parse_flags(b"Q"), None);
     }
 }

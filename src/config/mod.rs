@@ -33,7 +33,7 @@ use std::path::PathBuf;
 pub use crate::util::{glob_match, GlobPattern};
 pub use error::{Origin, Source};
 pub use kind::ClientBufferLimit;
-pub use special::keyspace_events_canonical;
+pub use special::{keyspace_event_flags, keyspace_events_canonical};
 pub use table::Effect;
 
 /// What start-up or CONFIG SET rejected, with file and line where known.

@@ -245,18 +245,19 @@ const EVENT_CLASSES: &[(u8, u32)] = &[
     (b'x', 1 << 8),
     (b'e', 1 << 9),
     (b't', 1 << 10),
-    (b'd', 1 << 13),
-    (b'n', 1 << 14),
+    (b'd', 1 << 12),
+    (b'n', 1 << 13),
 ];
 const EV_KEYSPACE: u32 = 1 << 0;
 const EV_KEYEVENT: u32 = 1 << 1;
 const EV_KEY_MISS: u32 = 1 << 11;
 /// What 'A' stands for: every class but key-miss (m) and new-key (n).
-const EV_ALL: u32 = 0b10_0111_1111_1100;
+const EV_ALL: u32 = 0b1_0111_1111_1100;
 
 /// The flag bits of a notify-keyspace-events string, or None when it holds a
-/// character outside "KEg$lshzxetmdnA".
-pub(crate) fn keyspace_event_flags(s: &[u8]) -> Option<u32> {
+/// character outside "KEg$lshzxetmdnA". The bits are the classes that
+/// `commands::notify` names; this is the one parser of the string.
+pub fn keyspace_event_flags(s: &[u8]) -> Option<u32> {
     let mut flags = 0;
     for &c in s {
         flags |= match c {
