@@ -43,6 +43,20 @@ pub struct Blocked {
     /// The reply sent when the deadline passes or on CLIENT UNBLOCK
     /// ... TIMEOUT.
     pub timeout_reply: Vec<u8>,
+    /// For BLPOP and friends: the keys waited on and the command to run
+    /// again once one of them can serve it.
+    pub on_keys: Option<KeyWait>,
+}
+
+/// What a client blocked on keys waits for.
+#[derive(Debug, Clone)]
+pub struct KeyWait {
+    pub db: usize,
+    pub keys: Vec<Vec<u8>>,
+    /// The type a key must hold to serve the client.
+    pub kind: &'static str,
+    /// The blocking command as sent; it runs again when a key is ready.
+    pub argv: Vec<Vec<u8>>,
 }
 
 #[derive(Debug, Default)]

@@ -200,6 +200,9 @@ pub struct State {
     /// Ops of the current top-level call, emitted when it returns.
     pub pending_ops: Vec<Op>,
     pub call_depth: u32,
+    /// Keys waited on by blocked clients that came to exist (db, key), for
+    /// `commands::blocking::serve_ready` after the current command.
+    pub ready_keys: Vec<(usize, crate::keyspace::CBytes)>,
     pub rng: Rng,
     pub clock: Clock,
     pub run_id: String,
@@ -267,6 +270,7 @@ impl State {
             prop: Propagator::default(),
             pending_ops: Vec::new(),
             call_depth: 0,
+            ready_keys: Vec::new(),
             rng,
             clock,
             run_id,

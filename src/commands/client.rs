@@ -447,6 +447,8 @@ fn unblock(ctx: &mut Ctx, args: &[&[u8]]) {
         c.pending.extend_from_slice(&b.timeout_reply);
     }
     c.notify.notify_one();
+    let cid = c.id;
+    super::blocking::forget(ctx.st, cid, &b);
     if as_error {
         ctx.st.stats.record_error("UNBLOCKED");
     }

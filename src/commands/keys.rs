@@ -156,6 +156,8 @@ fn arg_db(ctx: &mut Ctx, b: &[u8]) -> Option<usize> {
 fn free(ctx: &mut Ctx, e: Entry, lazy: bool) {
     if lazy {
         ctx.st.keyspace.lazyfree.free_entry(e);
+    } else {
+        ctx.st.keyspace.lazyfree.drop_entry(e);
     }
 }
 

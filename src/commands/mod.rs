@@ -6,20 +6,27 @@
 //! themselves, they only say how they should be propagated (`Ctx::prop`).
 
 pub mod bits;
+pub mod blocking;
 pub mod client;
 pub mod command;
 pub mod connection;
 pub mod expire;
+pub mod hashes;
 pub mod info;
 pub mod keys;
+pub mod lists;
 #[rustfmt::skip] // generated: tools/gen-command-meta.py --check compares it byte for byte
 pub mod meta;
 pub mod multi;
 pub mod notify;
 pub mod pubsub;
 pub mod server;
+pub mod sets;
+pub mod sort;
 pub mod strings;
 mod table;
+pub mod typed;
+pub mod zsets;
 
 use crate::clients::ClientId;
 use crate::keyspace::Db;
@@ -209,6 +216,9 @@ pub fn process(st: &mut State, cid: ClientId, args: &[&[u8]], out: &mut ReplyBuf
         }
     }
     call(st, cid, cmd, args, out);
+    if !st.ready_keys.is_empty() {
+        blocking::serve_ready(st);
+    }
 }
 
 fn debug_allowed(setting: &str, addr: &str) -> bool {
@@ -334,6 +344,12 @@ pub fn collect_side_effects(st: &mut State) {
                 let verb: &[u8] = if st.config.lazyfree_lazy_expire { b"UNLINK" } else { b"DEL" };
                 st.pending_ops.push(Op { db: id, args: vec![verb.to_vec(), k.as_bytes().to_vec()] });
             }
+        }
+        let db = &mut st.keyspace.dbs[i];
+        if !db.ready.is_empty() {
+            let id = db.id;
+            let keys = std::mem::take(&mut db.ready);
+            st.ready_keys.extend(keys.into_iter().map(|k| (id, k)));
         }
         let db = &mut st.keyspace.dbs[i];
         if !db.touched_watchers.is_empty() {

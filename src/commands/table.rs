@@ -58,7 +58,7 @@ impl Command {
 fn unknown_container(_: &mut Ctx, _: &[&[u8]]) {}
 
 /// Every module's table.
-fn modules() -> [&'static [Command]; 11] {
+fn modules() -> [&'static [Command]; 16] {
     [
         super::strings::COMMANDS,
         super::bits::COMMANDS,
@@ -71,6 +71,11 @@ fn modules() -> [&'static [Command]; 11] {
         super::server::COMMANDS,
         super::multi::COMMANDS,
         super::pubsub::COMMANDS,
+        super::lists::COMMANDS,
+        super::hashes::COMMANDS,
+        super::sets::COMMANDS,
+        super::zsets::COMMANDS,
+        super::sort::COMMANDS,
     ]
 }
 

@@ -9,7 +9,7 @@
 use super::dict::{Dict, Keyed};
 use super::{CBytes, Value};
 use std::cell::Cell;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
 
 pub struct Entry {
@@ -105,6 +105,12 @@ pub struct Db {
     /// Per shared integer, the clock of the last access to a key of this
     /// database holding it (allocated on first such access).
     pub shared_lru: Option<Box<[u32]>>,
+    /// Keys clients wait on in blocking commands, with the waiting client
+    /// ids, first come first.
+    pub waiters: HashMap<Vec<u8>, VecDeque<u64>>,
+    /// Waited-on keys that were created since the blocked clients were last
+    /// looked at.
+    pub ready: Vec<CBytes>,
 }
 
 /// Mask of the 24-bit seconds clock kept in `Entry::lru`.
@@ -150,6 +156,26 @@ impl Db {
             no_lazy_expire: false,
             expiry_paused_until: i64::MIN,
             shared_lru: None,
+            waiters: HashMap::new(),
+            ready: Vec::new(),
+        }
+    }
+
+    /// Notes that `key` was just created, for clients blocked on it.
+    #[inline]
+    fn signal_created(&mut self, key: &[u8]) {
+        if !self.waiters.is_empty() && self.waiters.contains_key(key) && !self.ready.iter().any(|k| k.as_bytes() == key)
+        {
+            self.ready.push(CBytes::new(key));
+            self.effects.set(true);
+        }
+    }
+
+    /// Marks every waited-on key that exists as ready (after SWAPDB).
+    pub fn signal_existing_waited(&mut self) {
+        let keys: Vec<Vec<u8>> = self.waiters.keys().filter(|k| self.dict.contains(k)).cloned().collect();
+        for k in keys {
+            self.signal_created(&k);
         }
     }
 
@@ -267,13 +293,17 @@ impl Db {
                 e.lru = lru_clock(now);
                 e.unshared = false;
             }
-            None => self.dict.insert_new(Entry::new(key, value, now)),
+            None => {
+                self.dict.insert_new(Entry::new(key, value, now));
+                self.signal_created(key);
+            }
         }
     }
 
     /// Adds a key that the caller knows is absent.
     pub fn add(&mut self, key: &[u8], value: Value, now: i64) {
         self.dict.insert_new(Entry::new(key, value, now));
+        self.signal_created(key);
     }
 
     /// Adds an entry whose key the caller knows is absent, with its expiry.
@@ -281,7 +311,9 @@ impl Db {
         if let Some(at) = expire {
             self.expires.insert_new(ExpireEntry { key: e.key.clone(), at_ms: at });
         }
+        let key = e.key.clone();
         self.dict.insert_new(e);
+        self.signal_created(&key);
     }
 
     /// Removes a key with its expiry and returns both (RENAME, MOVE).

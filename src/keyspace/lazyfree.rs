@@ -26,6 +26,9 @@ const QUEUE_LEN: usize = 1024;
 #[allow(dead_code)]
 enum Garbage {
     Entry(Entry),
+    /// Freed in the background only to keep latency flat; not counted in
+    /// the lazy-free statistics (Redis frees these inline).
+    Quiet(Entry),
     Db(Dict<Entry>, Dict<ExpireEntry>),
 }
 
@@ -33,6 +36,7 @@ impl Garbage {
     fn objects(&self) -> u64 {
         match self {
             Garbage::Entry(_) => 1,
+            Garbage::Quiet(_) => 0,
             Garbage::Db(d, _) => d.len() as u64,
         }
     }
@@ -63,6 +67,15 @@ impl LazyFree {
             return false;
         }
         self.hand_over(Garbage::Entry(e))
+    }
+
+    /// Frees a removed entry where Redis would free inline (DEL without
+    /// lazyfree, overwrites): a costly value still goes to the helper
+    /// thread so no client waits for it, but the statistics do not count it.
+    pub fn drop_entry(&mut self, e: Entry) {
+        if e.value.free_effort() > LAZYFREE_THRESHOLD {
+            self.hand_over(Garbage::Quiet(e));
+        }
     }
 
     /// Frees the contents of a flushed database in the background.

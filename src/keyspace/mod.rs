@@ -9,8 +9,15 @@
 pub mod cbytes;
 pub mod db;
 pub mod dict;
+pub mod hash;
+pub mod intset;
 pub mod lazyfree;
+pub mod listpack;
+pub mod quicklist;
+pub mod set;
+pub mod skiplist;
 pub mod value;
+pub mod zset;
 
 pub use cbytes::CBytes;
 pub use db::{Db, Entry, ExpireStep};
@@ -77,6 +84,8 @@ impl Keyspace {
         let (lo, hi) = (a.min(b), a.max(b));
         let (left, right) = self.dbs.split_at_mut(hi);
         Db::swap_contents(&mut left[lo], &mut right[0]);
+        left[lo].signal_existing_waited();
+        right[0].signal_existing_waited();
     }
 
     /// Empties database `i` (every database when `None`); `lazy` frees the

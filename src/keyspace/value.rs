@@ -2,6 +2,10 @@
 //! only; on-disk type codes live with the persistence formats.
 
 use super::cbytes::CBytes;
+use super::hash::Hash;
+use super::quicklist::Quicklist;
+use super::set::Set;
+use super::zset::ZSet;
 use crate::util::{itoa, parse_i64};
 use std::borrow::Cow;
 
@@ -16,6 +20,11 @@ pub enum Value {
     Emb(CBytes),
     /// A string that was grown or is long ("raw").
     Raw(Vec<u8>),
+    /// A list ("quicklist": Redis 7.0 has no other list encoding).
+    List(Box<Quicklist>),
+    Hash(Hash),
+    Set(Set),
+    ZSet(ZSet),
 }
 
 impl Value {
@@ -54,6 +63,7 @@ impl Value {
             Value::Int(n) => Some(Cow::Owned(itoa(*n).as_bytes().to_vec())),
             Value::Emb(b) => Some(Cow::Borrowed(b.as_bytes())),
             Value::Raw(v) => Some(Cow::Borrowed(v)),
+            _ => None,
         }
     }
 
@@ -64,6 +74,7 @@ impl Value {
             Value::Raw(v) => return Some(v),
             Value::Int(n) => itoa(*n).as_bytes().to_vec(),
             Value::Emb(b) => b.as_bytes().to_vec(),
+            _ => return None,
         };
         *self = Value::Raw(v);
         match self {
@@ -75,6 +86,10 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Int(_) | Value::Emb(_) | Value::Raw(_) => "string",
+            Value::List(_) => "list",
+            Value::Hash(_) => "hash",
+            Value::Set(_) => "set",
+            Value::ZSet(_) => "zset",
         }
     }
 
@@ -83,6 +98,10 @@ impl Value {
             Value::Int(_) => "int",
             Value::Emb(_) => "embstr",
             Value::Raw(_) => "raw",
+            Value::List(_) => "quicklist",
+            Value::Hash(h) => h.encoding(),
+            Value::Set(s) => s.encoding(),
+            Value::ZSet(z) => z.encoding(),
         }
     }
 
@@ -93,12 +112,33 @@ impl Value {
             Value::Int(_) => 0,
             Value::Emb(b) => b.heap_size(),
             Value::Raw(v) => v.capacity(),
+            Value::List(l) => l.heap_size(),
+            Value::Hash(h) => h.heap_size(),
+            Value::Set(s) => s.heap_size(),
+            Value::ZSet(z) => z.heap_size(),
         }
     }
 
     /// Number of allocations freeing this value costs; large values are
     /// freed in the background.
     pub fn free_effort(&self) -> usize {
-        1
+        match self {
+            Value::List(l) => l.node_count(),
+            Value::Hash(h) => h.free_effort(),
+            Value::Set(s) => s.free_effort(),
+            Value::ZSet(z) => z.free_effort(),
+            _ => 1,
+        }
+    }
+
+    /// Number of elements of a collection (0 for strings).
+    pub fn elements(&self) -> usize {
+        match self {
+            Value::List(l) => l.len(),
+            Value::Hash(h) => h.len(),
+            Value::Set(s) => s.len(),
+            Value::ZSet(z) => z.len(),
+            _ => 0,
+        }
     }
 }

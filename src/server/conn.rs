@@ -152,6 +152,7 @@ async fn serve_client(shared: SharedRef, mut stream: TcpStream, peer: SocketAddr
 
 fn disconnect(shared: &SharedRef, cid: ClientId) {
     let mut st = shared.state.borrow_mut();
+    commands::blocking::unblock(&mut st, cid);
     commands::multi::unwatch_all(&mut st, cid);
     commands::pubsub::unsubscribe_all(&mut st, cid);
     commands::server::monitor_stop(&mut st, cid);
@@ -338,8 +339,9 @@ impl Conn {
             match &c.blocked {
                 None => return false,
                 Some(b) if b.deadline_ms.is_some_and(|d| d <= now) => {
-                    let reply = c.blocked.take().map(|b| b.timeout_reply).unwrap_or_default();
-                    c.pending.extend_from_slice(&reply);
+                    let b = c.blocked.take().expect("matched");
+                    c.pending.extend_from_slice(&b.timeout_reply);
+                    commands::blocking::forget(&mut st, self.cid, &b);
                     return false;
                 }
                 Some(b) => b.deadline_ms.map(|d| (d - now) as u64),

@@ -1,0 +1,5 @@
+//! (being written)
+
+use super::Command;
+
+pub const COMMANDS: &[Command] = &[];

@@ -1,0 +1,208 @@
+//! Set values: an intset while every member is an integer and there are at
+//! most `set-max-intset-entries`, else a hash table (never back, as Redis).
+//!
+//! Invariant: an intset-encoded set holds only canonical integers.
+
+use super::dict::{Dict, Keyed};
+use super::intset::Intset;
+use super::CBytes;
+use crate::util::{itoa, parse_i64};
+use std::borrow::Cow;
+
+pub struct Member(pub CBytes);
+
+impl Keyed for Member {
+    #[inline]
+    fn key(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+pub enum Set {
+    Int(Intset),
+    Table(Box<Dict<Member>>),
+}
+
+impl std::fmt::Debug for Set {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Set({} members, {})", self.len(), self.encoding())
+    }
+}
+
+impl Clone for Set {
+    fn clone(&self) -> Self {
+        match self {
+            Set::Int(s) => Set::Int(s.clone()),
+            Set::Table(d) => {
+                let mut n = Dict::new();
+                d.iter().for_each(|m| n.insert_new(Member(m.0.clone())));
+                Set::Table(Box::new(n))
+            }
+        }
+    }
+}
+
+impl PartialEq for Set {
+    fn eq(&self, other: &Self) -> bool {
+        let mut ok = self.len() == other.len();
+        self.for_each(|m| ok = ok && other.contains(m));
+        ok
+    }
+}
+
+impl Set {
+    /// An empty set of the encoding Redis picks for a first member `first`.
+    pub fn for_member(first: &[u8]) -> Self {
+        if parse_i64(first).is_some() {
+            Set::Int(Intset::new())
+        } else {
+            Set::Table(Box::default())
+        }
+    }
+
+    pub fn encoding(&self) -> &'static str {
+        match self {
+            Set::Int(_) => "intset",
+            Set::Table(_) => "hashtable",
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            Set::Int(s) => s.len(),
+            Set::Table(d) => d.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn contains(&self, m: &[u8]) -> bool {
+        match self {
+            Set::Int(s) => parse_i64(m).is_some_and(|v| s.contains(v)),
+            Set::Table(d) => d.contains(m),
+        }
+    }
+
+    /// Adds `m`; false when present. `max_intset` is set-max-intset-entries.
+    pub fn insert(&mut self, m: &[u8], max_intset: usize) -> bool {
+        match self {
+            Set::Int(s) => match parse_i64(m) {
+                Some(v) => {
+                    let added = s.insert(v);
+                    if added && s.len() > max_intset {
+                        self.to_table();
+                    }
+                    added
+                }
+                None => {
+                    self.to_table();
+                    self.insert(m, max_intset)
+                }
+            },
+            Set::Table(d) => {
+                if d.contains(m) {
+                    return false;
+                }
+                d.insert_new(Member(CBytes::new(m)));
+                true
+            }
+        }
+    }
+
+    pub fn remove(&mut self, m: &[u8]) -> bool {
+        match self {
+            Set::Int(s) => parse_i64(m).is_some_and(|v| s.remove(v)),
+            Set::Table(d) => {
+                let hit = d.remove(m).is_some();
+                if hit {
+                    d.resize_if_sparse();
+                }
+                hit
+            }
+        }
+    }
+
+    /// Calls `f` with every member (ascending for intsets).
+    pub fn for_each(&self, mut f: impl FnMut(&[u8])) {
+        match self {
+            Set::Int(s) => s.iter().for_each(|v| f(itoa(v).as_bytes())),
+            Set::Table(d) => d.iter().for_each(|m| f(&m.0)),
+        }
+    }
+
+    pub fn members(&self) -> Vec<Vec<u8>> {
+        let mut out = Vec::with_capacity(self.len());
+        self.for_each(|m| out.push(m.to_vec()));
+        out
+    }
+
+    /// A random member.
+    pub fn random(&self, mut rand: impl FnMut() -> u64) -> Option<Cow<'_, [u8]>> {
+        match self {
+            Set::Int(s) if !s.is_empty() => {
+                let i = (rand() % s.len() as u64) as usize;
+                Some(Cow::Owned(itoa(s.get(i)).as_bytes().to_vec()))
+            }
+            Set::Int(_) => None,
+            Set::Table(d) => d.random(rand).map(|m| Cow::Borrowed(m.0.as_bytes())),
+        }
+    }
+
+    /// SSCAN step (intsets return everything at once, cursor 0).
+    pub fn scan(&self, cursor: u64, mut f: impl FnMut(&[u8])) -> u64 {
+        match self {
+            Set::Int(_) => {
+                self.for_each(f);
+                0
+            }
+            Set::Table(d) => d.scan(cursor, |m| f(&m.0)),
+        }
+    }
+
+    pub fn to_table(&mut self) {
+        if let Set::Int(s) = self {
+            let mut d = Dict::new();
+            for v in s.iter() {
+                d.insert_new(Member(CBytes::new(itoa(v).as_bytes())));
+            }
+            *self = Set::Table(Box::new(d));
+        }
+    }
+
+    pub fn heap_size(&self) -> usize {
+        match self {
+            Set::Int(s) => s.heap_size(),
+            Set::Table(d) => d.slots() * 8 + d.iter().map(|m| 40 + m.0.heap_size()).sum::<usize>(),
+        }
+    }
+
+    pub fn free_effort(&self) -> usize {
+        match self {
+            Set::Int(_) => 1,
+            Set::Table(d) => d.len(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn intset_until_a_string_or_too_many() {
+        let mut s = Set::for_member(b"1");
+        assert!(s.insert(b"1", 3) && s.insert(b"2", 3) && s.insert(b"3", 3));
+        assert_eq!(s.encoding(), "intset");
+        assert!(!s.insert(b"2", 3));
+        assert!(s.insert(b"4", 3));
+        assert_eq!(s.encoding(), "hashtable");
+        let mut s = Set::for_member(b"1");
+        s.insert(b"1", 10);
+        s.insert(b"a", 10);
+        assert_eq!(s.encoding(), "hashtable");
+        assert!(s.contains(b"1") && s.contains(b"a"));
+        assert!(!Set::for_member(b"007").contains(b"7"));
+    }
+}
