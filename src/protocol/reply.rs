@@ -5,7 +5,7 @@
 //! announced number of elements (maps count pairs); `Deferred` headers are
 //! patched before the buffer is flushed.
 
-use crate::util::{fmt_double, itoa};
+use crate::util::{itoa, write_double};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Proto {
@@ -139,13 +139,24 @@ impl ReplyBuf {
     /// A double: `,` in RESP3, a bulk string in RESP2 (Redis 7.0 formats
     /// with `%.17g`).
     pub fn double(&mut self, d: f64) {
-        let s = fmt_double(d);
         if self.resp3() {
             self.buf.push(b',');
-            self.buf.extend_from_slice(s.as_bytes());
+            write_double(d, &mut self.buf);
             self.buf.extend_from_slice(b"\r\n");
         } else {
-            self.bulk(s.as_bytes());
+            // Format in place, then put the length header in front of the
+            // few bytes written.
+            let start = self.buf.len();
+            write_double(d, &mut self.buf);
+            let len = self.buf.len() - start;
+            let mut head = [0u8; 8];
+            head[0] = b'$';
+            let digits = itoa(len as i64);
+            let n = 1 + digits.as_bytes().len();
+            head[1..n].copy_from_slice(digits.as_bytes());
+            head[n..n + 2].copy_from_slice(b"\r\n");
+            self.buf.splice(start..start, head[..n + 2].iter().copied());
+            self.buf.extend_from_slice(b"\r\n");
         }
     }
 
