@@ -296,11 +296,7 @@ impl SkipList {
     /// The insertion/deletion path for `(score, member)`: the last nodes
     /// ordered strictly before it.
     fn path_before(&self, score: f64, member: &[u8], update: &mut Path, rank: &mut Path) -> u32 {
-        self.descend(
-            |n| n.score < score || (n.score == score && n.member.as_bytes() < member),
-            update,
-            rank,
-        )
+        self.descend(|n| n.score < score || (n.score == score && n.member.as_bytes() < member), update, rank)
     }
 
     fn alloc(&mut self, score: f64, member: &[u8], height: usize) -> u32 {
@@ -767,5 +763,508 @@ impl ExactSizeIterator for Iter<'_> {}
 impl std::fmt::Debug for SkipList {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_list().entries(self.iter().map(|(s, m)| (s, String::from_utf8_lossy(m)))).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cmp::Ordering;
+
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 = self.0.wrapping_add(1);
+            splitmix64(self.0)
+        }
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+        fn chance(&mut self, pct: u64) -> bool {
+            self.next() % 100 < pct
+        }
+    }
+
+    type Model = Vec<(f64, Vec<u8>)>;
+
+    fn cmp(e: &(f64, Vec<u8>), s: f64, m: &[u8]) -> Ordering {
+        e.0.partial_cmp(&s).unwrap().then_with(|| e.1.as_slice().cmp(m))
+    }
+
+    fn model_insert(model: &mut Model, s: f64, m: &[u8]) {
+        let pos = model.partition_point(|e| cmp(e, s, m) == Ordering::Less);
+        model.insert(pos, (s, m.to_vec()));
+    }
+
+    fn model_find(model: &Model, m: &[u8]) -> Option<usize> {
+        model.iter().position(|e| e.1 == m)
+    }
+
+    const SCORES: [f64; 14] =
+        [f64::NEG_INFINITY, -1e300, -2.5, -1.0, -0.0, 0.0, 0.0, 0.5, 1.0, 1.0, 3.0, 7.25, 1e300, f64::INFINITY];
+
+    fn rand_score(r: &mut Rng) -> f64 {
+        if r.chance(70) {
+            SCORES[r.below(SCORES.len())]
+        } else {
+            (r.below(21) as f64 - 10.0) / 2.0
+        }
+    }
+
+    /// A pool of members: empty, prefixes of each other, bytes 0 and 255,
+    /// and long (heap) ones.
+    fn member_pool(n: usize) -> Vec<Vec<u8>> {
+        let mut r = Rng(99);
+        let mut pool: Vec<Vec<u8>> = vec![vec![], vec![0], vec![0, 0], vec![255], b"a".to_vec(), b"ab".to_vec()];
+        while pool.len() < n {
+            let len = match r.below(10) {
+                0 => 23 + r.below(40),
+                1..=3 => r.below(3),
+                _ => 1 + r.below(8),
+            };
+            let alphabet: &[u8] = if r.chance(80) { b"abc" } else { &[0, 1, 127, 128, 255] };
+            let m: Vec<u8> = (0..len).map(|_| alphabet[r.below(alphabet.len())]).collect();
+            if !pool.contains(&m) {
+                pool.push(m);
+            }
+        }
+        pool
+    }
+
+    fn rand_score_range(r: &mut Rng) -> ScoreRange {
+        let (a, b) = (rand_score(r), rand_score(r));
+        let (min, max) = if r.chance(85) { (a.min(b), a.max(b)) } else { (a, b) };
+        ScoreRange { min, max, minex: r.chance(30), maxex: r.chance(30) }
+    }
+
+    fn rand_lex_bound(r: &mut Rng, pool: &[Vec<u8>]) -> LexBound {
+        let m = if r.chance(70) {
+            pool[r.below(pool.len())].clone()
+        } else {
+            (0..r.below(3)).map(|_| b"abc"[r.below(3)]).collect()
+        };
+        match r.below(10) {
+            0 => LexBound::NegInf,
+            1 => LexBound::PosInf,
+            2..=5 => LexBound::Incl(m),
+            _ => LexBound::Excl(m),
+        }
+    }
+
+    fn rand_lex_range(r: &mut Rng, pool: &[Vec<u8>]) -> LexRange {
+        LexRange { min: rand_lex_bound(r, pool), max: rand_lex_bound(r, pool) }
+    }
+
+    /// Structural invariants, checked against the raw arena.
+    fn check_structure(sl: &SkipList) {
+        let n = sl.nodes.len();
+        let mut pos = vec![usize::MAX; n];
+        pos[0] = 0;
+        let mut x = sl.fwd0(HEADER);
+        let mut prev = NIL;
+        let (mut k, mut slots, mut heap) = (0, 0, 0);
+        while x != NIL {
+            k += 1;
+            assert!(k <= sl.len, "level 0 longer than len");
+            pos[x as usize] = k;
+            let node = sl.node(x);
+            assert!(!node.levels.is_empty() && node.levels.len() <= MAX_LEVEL);
+            assert_eq!(node.backward, prev, "backward link");
+            slots += node.levels.len();
+            heap += node.member.heap_size();
+            prev = x;
+            x = node.levels[0].forward;
+        }
+        assert_eq!(k, sl.len, "level 0 length");
+        assert_eq!(sl.tail, prev, "tail");
+        assert_eq!(slots, sl.level_slots);
+        assert_eq!(heap, sl.member_heap);
+        assert!(sl.level >= 1 && sl.level <= MAX_LEVEL);
+        for i in 0..sl.level {
+            let (mut x, mut sum) = (HEADER, 0usize);
+            loop {
+                let l = sl.lvl(x, i);
+                if l.forward == NIL {
+                    assert_eq!(l.span as usize, sl.len - pos[x as usize], "span to end, level {i}");
+                    sum += l.span as usize;
+                    break;
+                }
+                assert!(sl.node(l.forward).levels.len() > i);
+                assert_eq!(l.span as usize, pos[l.forward as usize] - pos[x as usize], "span, level {i}");
+                sum += l.span as usize;
+                x = l.forward;
+            }
+            assert_eq!(sum, sl.len, "sum of spans, level {i}");
+        }
+        for i in sl.level..MAX_LEVEL {
+            assert_eq!(sl.lvl(HEADER, i).forward, NIL);
+        }
+        if sl.level > 1 {
+            assert_ne!(sl.lvl(HEADER, sl.level - 1).forward, NIL, "level not minimal");
+        }
+        let (mut f, mut frees) = (sl.free, 0);
+        while f != NIL {
+            frees += 1;
+            assert!(frees <= sl.free_len);
+            assert!(sl.node(f).levels.is_empty() && sl.node(f).member.is_empty());
+            assert_eq!(pos[f as usize], usize::MAX, "free slot is linked");
+            f = sl.node(f).backward;
+        }
+        assert_eq!(frees, sl.free_len);
+        assert_eq!(1 + sl.len + sl.free_len, n, "arena accounting");
+    }
+
+    fn same(a: (f64, &[u8]), b: &(f64, Vec<u8>)) -> bool {
+        a.0.to_bits() == b.0.to_bits() && a.1 == b.1.as_slice()
+    }
+
+    fn check_all(sl: &SkipList, model: &Model, r: &mut Rng, pool: &[Vec<u8>], lex: bool) {
+        check_structure(sl);
+        assert_eq!(sl.len(), model.len());
+        assert_eq!(sl.is_empty(), model.is_empty());
+        let got: Vec<(f64, Vec<u8>)> = sl.iter().map(|(s, m)| (s, m.to_vec())).collect();
+        assert_eq!(got.len(), model.len());
+        for (g, e) in got.iter().zip(model) {
+            assert!(same((g.0, &g.1), e), "order: got {g:?}, want {e:?}");
+        }
+        assert_eq!(sl.iter().len(), model.len());
+        let rev: Vec<(f64, Vec<u8>)> = sl.iter_rev().map(|(s, m)| (s, m.to_vec())).collect();
+        assert!(rev.iter().rev().zip(model).all(|(g, e)| same((g.0, &g.1), e)) && rev.len() == model.len());
+        for (i, e) in model.iter().enumerate() {
+            assert_eq!(sl.rank(e.0, &e.1), Some(i), "rank of {e:?}");
+            assert!(same(sl.by_rank(i).unwrap(), e));
+            let nr = sl.first_at_rank(i).unwrap();
+            assert!(same(sl.get(nr), e));
+            assert_eq!(sl.rank_of(nr), Some(i));
+        }
+        assert_eq!(sl.by_rank(model.len()), None);
+        assert_eq!(sl.first_at_rank(usize::MAX), None);
+        // Absent elements have no rank.
+        for _ in 0..20 {
+            let m = &pool[r.below(pool.len())];
+            let s = rand_score(r);
+            let present = model.iter().any(|e| e.0 == s && e.1 == *m);
+            assert_eq!(sl.rank(s, m).is_some(), present);
+        }
+        // Walk both ways.
+        let mut cur = sl.first();
+        for e in model {
+            let c = cur.expect("walk ended early");
+            assert!(same(sl.get(c), e));
+            cur = sl.next(c);
+        }
+        assert_eq!(cur, None);
+        let mut cur = sl.last();
+        for e in model.iter().rev() {
+            let c = cur.expect("reverse walk ended early");
+            assert!(same(sl.get(c), e));
+            cur = sl.prev(c);
+        }
+        assert_eq!(cur, None);
+        // Ranges.
+        for _ in 0..30 {
+            let rg = rand_score_range(r);
+            let first = model.iter().position(|e| score_range_contains(&rg, e.0));
+            let last = model.iter().rposition(|e| score_range_contains(&rg, e.0));
+            let count = model.iter().filter(|e| rg.contains(e.0)).count();
+            if rg.is_empty_range() {
+                assert_eq!(count, 0);
+            }
+            match (sl.first_in_score_range(&rg), first) {
+                (None, None) => {}
+                (Some(n), Some(i)) => assert!(same(sl.get(n), &model[i])),
+                (a, b) => panic!("first_in_score_range {rg:?}: {a:?} vs {b:?}"),
+            }
+            match (sl.last_in_score_range(&rg), last) {
+                (None, None) => {}
+                (Some(n), Some(i)) => assert!(same(sl.get(n), &model[i])),
+                (a, b) => panic!("last_in_score_range {rg:?}: {a:?} vs {b:?}"),
+            }
+            assert_eq!(sl.count_in_score_range(&rg), count, "{rg:?}");
+        }
+        if lex {
+            for _ in 0..30 {
+                let rg = rand_lex_range(r, pool);
+                let first = model.iter().position(|e| lex_range_contains(&rg, &e.1));
+                let last = model.iter().rposition(|e| lex_range_contains(&rg, &e.1));
+                let count = model.iter().filter(|e| rg.contains(&e.1)).count();
+                if rg.is_empty_range() {
+                    assert_eq!(count, 0);
+                }
+                match (sl.first_in_lex_range(&rg), first) {
+                    (None, None) => {}
+                    (Some(n), Some(i)) => assert!(same(sl.get(n), &model[i])),
+                    (a, b) => panic!("first_in_lex_range {rg:?}: {a:?} vs {b:?}"),
+                }
+                match (sl.last_in_lex_range(&rg), last) {
+                    (None, None) => {}
+                    (Some(n), Some(i)) => assert!(same(sl.get(n), &model[i])),
+                    (a, b) => panic!("last_in_lex_range {rg:?}: {a:?} vs {b:?}"),
+                }
+                assert_eq!(sl.count_in_lex_range(&rg), count, "{rg:?}");
+            }
+        }
+    }
+
+    /// Random operations against the model. With `lex`, every score is
+    /// 0.0 or -0.0 (equal), and lex ranges are exercised too.
+    fn run(seed: u64, pool_size: usize, ops: usize, check_every: usize, lex: bool) {
+        let pool = member_pool(pool_size);
+        let mut r = Rng(seed.wrapping_mul(0x1000_0001));
+        let mut sl = SkipList::new(seed);
+        let mut model: Model = Vec::new();
+        let score = |r: &mut Rng| if lex { [0.0, -0.0][r.below(2)] } else { rand_score(r) };
+        for op in 0..ops {
+            let m = pool[r.below(pool.len())].clone();
+            let found = model_find(&model, &m);
+            match r.below(100) {
+                0..=39 => match found {
+                    None => {
+                        let s = score(&mut r);
+                        sl.insert(s, &m);
+                        model_insert(&mut model, s, &m);
+                    }
+                    Some(i) => {
+                        let (old, new) = (model[i].0, score(&mut r));
+                        sl.update_score(old, &m, new);
+                        model.remove(i);
+                        model_insert(&mut model, new, &m);
+                    }
+                },
+                40..=59 => match found {
+                    None => assert!(!sl.delete(score(&mut r), &m)),
+                    Some(i) => {
+                        let s = model[i].0;
+                        let wrong = score(&mut r);
+                        if wrong != s {
+                            assert!(!sl.delete(wrong, &m));
+                        }
+                        // -0.0 and 0.0 are the same score.
+                        let s = if s == 0.0 && r.chance(50) { -s } else { s };
+                        assert!(sl.delete(s, &m));
+                        model.remove(i);
+                    }
+                },
+                60..=84 => {
+                    if !model.is_empty() {
+                        let i = r.below(model.len());
+                        let (old, m) = model.remove(i);
+                        let new = if r.chance(30) {
+                            // Small moves, often in place.
+                            let d = [-0.25, 0.25, 0.0][r.below(3)];
+                            if old.is_finite() && !lex {
+                                old + d
+                            } else {
+                                old
+                            }
+                        } else {
+                            score(&mut r)
+                        };
+                        sl.update_score(old, &m, new);
+                        model_insert(&mut model, new, &m);
+                    }
+                }
+                85..=90 => {
+                    let mut got = Vec::new();
+                    let n = if lex {
+                        let rg = rand_lex_range(&mut r, &pool);
+                        let n = sl.delete_range_by_lex(&rg, |m| got.push(m.to_vec()));
+                        let want: Vec<Vec<u8>> =
+                            model.iter().filter(|e| rg.contains(&e.1)).map(|e| e.1.clone()).collect();
+                        assert_eq!(got, want, "{rg:?}");
+                        model.retain(|e| !rg.contains(&e.1));
+                        n
+                    } else {
+                        let rg = rand_score_range(&mut r);
+                        let n = sl.delete_range_by_score(&rg, |m| got.push(m.to_vec()));
+                        let want: Vec<Vec<u8>> =
+                            model.iter().filter(|e| rg.contains(e.0)).map(|e| e.1.clone()).collect();
+                        assert_eq!(got, want, "{rg:?}");
+                        model.retain(|e| !rg.contains(e.0));
+                        n
+                    };
+                    assert_eq!(n, got.len());
+                }
+                91..=95 => {
+                    let len = model.len().max(1);
+                    let start = if r.chance(10) { len + r.below(3) } else { r.below(len) };
+                    let end = if r.chance(10) { usize::MAX } else { start.saturating_sub(2) + r.below(8) };
+                    let mut got = Vec::new();
+                    let n = sl.delete_range_by_rank(start, end, |m| got.push(m.to_vec()));
+                    let hi = end.min(model.len().saturating_sub(1));
+                    let want: Vec<Vec<u8>> = if start < model.len() && start <= end {
+                        model.drain(start..=hi).map(|e| e.1).collect()
+                    } else {
+                        Vec::new()
+                    };
+                    assert_eq!(got, want, "rank range {start}..={end}");
+                    assert_eq!(n, want.len());
+                }
+                96 => sl.shrink_to_fit(),
+                _ => {
+                    // Bulk insert a few absent members.
+                    for _ in 0..10 {
+                        let m = &pool[r.below(pool.len())];
+                        if model_find(&model, m).is_none() {
+                            let s = score(&mut r);
+                            sl.insert(s, m);
+                            model_insert(&mut model, s, m);
+                        }
+                    }
+                }
+            }
+            if op % check_every == check_every - 1 {
+                check_all(&sl, &model, &mut r, &pool, lex);
+            }
+        }
+        check_all(&sl, &model, &mut r, &pool, lex);
+    }
+
+    #[test]
+    fn random_ops_against_model() {
+        for seed in 1..=6 {
+            run(seed, 150, 6000, 50, false);
+        }
+    }
+
+    #[test]
+    fn random_ops_large_against_model() {
+        for seed in 100..=102 {
+            run(seed, 3000, 20000, 2500, false);
+        }
+    }
+
+    #[test]
+    fn random_lex_ops_against_model() {
+        for seed in 200..=205 {
+            run(seed, 200, 5000, 50, true);
+        }
+    }
+
+    #[test]
+    fn empty_list_and_ranges() {
+        let mut sl = SkipList::new(0);
+        assert!(sl.is_empty() && sl.first().is_none() && sl.last().is_none());
+        assert_eq!(sl.by_rank(0), None);
+        assert_eq!(sl.rank(1.0, b"a"), None);
+        assert!(!sl.delete(1.0, b"a"));
+        let all = ScoreRange { min: f64::NEG_INFINITY, max: f64::INFINITY, minex: false, maxex: false };
+        assert_eq!(sl.first_in_score_range(&all), None);
+        assert_eq!(sl.delete_range_by_score(&all, |_| {}), 0);
+        assert_eq!(sl.delete_range_by_rank(0, usize::MAX, |_| {}), 0);
+        let lex = LexRange { min: LexBound::NegInf, max: LexBound::PosInf };
+        assert_eq!(sl.first_in_lex_range(&lex), None);
+        assert_eq!(sl.delete_range_by_lex(&lex, |_| {}), 0);
+        assert_eq!(sl.iter().count() + sl.iter_rev().count(), 0);
+        check_structure(&sl);
+
+        assert!(ScoreRange { min: 1.0, max: 1.0, minex: true, maxex: false }.is_empty_range());
+        assert!(!ScoreRange { min: 1.0, max: 1.0, minex: false, maxex: false }.is_empty_range());
+        assert!(ScoreRange { min: 2.0, max: 1.0, minex: false, maxex: false }.is_empty_range());
+        assert!(!ScoreRange { min: -0.0, max: 0.0, minex: false, maxex: false }.is_empty_range());
+        let l = |a: &[u8], b: &[u8]| LexRange { min: LexBound::parse(a).unwrap(), max: LexBound::parse(b).unwrap() };
+        assert!(l(b"+", b"+").is_empty_range());
+        assert!(l(b"-", b"-").is_empty_range());
+        assert!(!l(b"-", b"+").is_empty_range());
+        assert!(!l(b"[a", b"[a").is_empty_range());
+        assert!(l(b"(a", b"[a").is_empty_range());
+        assert!(l(b"[b", b"[a").is_empty_range());
+        assert!(!l(b"[a", b"(ab").is_empty_range());
+        assert!(l(b"[", b"+").contains(b"") && !l(b"(", b"+").contains(b""));
+        assert_eq!(LexBound::parse(b"x"), None);
+        assert_eq!(LexBound::parse(b""), None);
+
+        sl.insert(1.0, b"a");
+        let r = sl.first().unwrap();
+        assert_eq!(sl.get(r), (1.0, &b"a"[..]));
+        assert!(sl.delete(1.0, b"a"));
+        // Stale reference: no panic.
+        let _ = (sl.get(r), sl.next(r), sl.prev(r));
+        assert!(sl.heap_size() > 0);
+    }
+
+    #[test]
+    fn zero_and_negative_zero_are_one_score() {
+        let mut sl = SkipList::new(7);
+        sl.insert(0.0, b"b");
+        sl.insert(-0.0, b"a");
+        sl.insert(-0.0, b"c");
+        let v: Vec<&[u8]> = sl.iter().map(|e| e.1).collect();
+        assert_eq!(v, [&b"a"[..], b"b", b"c"]);
+        assert_eq!(sl.rank(0.0, b"a"), Some(0));
+        sl.update_score(0.0, b"b", -0.0);
+        assert_eq!(sl.by_rank(1).unwrap().0.to_bits(), (-0.0f64).to_bits());
+        let rg = ScoreRange { min: 0.0, max: 0.0, minex: false, maxex: false };
+        assert_eq!(sl.count_in_score_range(&rg), 3);
+        assert!(sl.delete(0.0, b"c"));
+        check_structure(&sl);
+    }
+
+    #[test]
+    fn million_inserts_and_deletes_reuse_slots() {
+        const N: usize = 1_000_000;
+        let mut r = Rng(5);
+        let mut sl = SkipList::new(42);
+        let scores: Vec<f64> = (0..N).map(|_| r.below(1000) as f64).collect();
+        for (i, &s) in scores.iter().enumerate() {
+            sl.insert(s, &(i as u64).to_be_bytes());
+        }
+        assert_eq!(sl.len(), N);
+        assert_eq!(sl.nodes.len(), N + 1);
+        check_structure(&sl);
+        let prev = sl.iter().next().unwrap();
+        assert_eq!(sl.rank(prev.0, prev.1), Some(0));
+        // Delete the even members, reinsert as many new ones: same arena.
+        for i in (0..N).step_by(2) {
+            assert!(sl.delete(scores[i], &(i as u64).to_be_bytes()));
+        }
+        assert_eq!(sl.len(), N / 2);
+        assert_eq!(sl.free_slots(), N / 2);
+        assert_eq!(sl.nodes.len(), N + 1);
+        for i in (0..N).step_by(2) {
+            sl.insert(scores[i] + 0.5, &((i + N) as u64).to_be_bytes());
+        }
+        assert_eq!(sl.len(), N);
+        assert_eq!(sl.free_slots(), 0);
+        assert_eq!(sl.nodes.len(), N + 1, "freed slots reused");
+        check_structure(&sl);
+        let mut last = f64::NEG_INFINITY;
+        for (s, _) in sl.iter() {
+            assert!(s >= last);
+            last = s;
+        }
+        // Delete half again, compact, then delete everything.
+        for i in (0..N).step_by(2) {
+            assert!(sl.delete(scores[i] + 0.5, &((i + N) as u64).to_be_bytes()));
+        }
+        sl.shrink_to_fit();
+        assert_eq!(sl.nodes.len(), N / 2 + 1);
+        check_structure(&sl);
+        assert_eq!(sl.by_rank(N / 2 - 1).map(|e| e.0), sl.last().map(|r| sl.get(r).0));
+        for i in (1..N).step_by(2) {
+            assert!(sl.delete(scores[i], &(i as u64).to_be_bytes()));
+        }
+        assert!(sl.is_empty());
+        assert_eq!(sl.nodes.len(), 1);
+        check_structure(&sl);
+    }
+
+    #[test]
+    fn heights_are_reproducible_and_geometric() {
+        let build = |seed| {
+            let mut sl = SkipList::new(seed);
+            for i in 0..10_000u32 {
+                sl.insert(i as f64, b"m");
+            }
+            sl
+        };
+        let (a, b) = (build(3), build(3));
+        let ha: Vec<usize> = a.nodes.iter().map(|n| n.levels.len()).collect();
+        let hb: Vec<usize> = b.nodes.iter().map(|n| n.levels.len()).collect();
+        assert_eq!(ha, hb);
+        let ones = ha[1..].iter().filter(|&&h| h == 1).count();
+        assert!((7000..8000).contains(&ones), "{ones} of 10000 at height 1");
+        assert!(a.level > 3 && a.level < 16);
     }
 }

@@ -95,9 +95,10 @@ pub enum AddOutcome {
     Nan,
 }
 
-/// Formats a score as stored in a listpack: integers plainly, else `%.17g`.
+/// Formats a score as stored in a listpack: integral values (-0 included,
+/// which so reads back as 0) plainly, else `%.17g`.
 pub fn score_to_bytes(score: f64) -> Vec<u8> {
-    if score == score.trunc() && score.abs() <= (i64::MAX / 2) as f64 && !(score == 0.0 && score.is_sign_negative()) {
+    if score == score.trunc() && score.abs() <= (i64::MAX / 2) as f64 {
         crate::util::itoa(score as i64).as_bytes().to_vec()
     } else {
         crate::util::fmt_double(score).into_bytes()
