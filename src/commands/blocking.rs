@@ -16,22 +16,19 @@ use super::{call, lookup, Ctx, Lookup};
 use crate::clients::{Blocked, ClientId, KeyWait};
 use crate::protocol::ReplyBuf;
 use crate::state::State;
-use crate::util::parse_f64;
+use crate::util::ld_timeout_ms;
+use std::cell::RefCell;
 
 /// Parses a blocking timeout in seconds (fractions allowed) into an
 /// absolute deadline in ms, `None` meaning wait forever. Replies the error
-/// and returns `Err` when invalid.
+/// and returns `Err` when invalid. As in Redis the seconds are a long
+/// double, the milliseconds are rounded up (0.0001 waits 1 ms), and a
+/// value whose milliseconds overflow is reported as negative.
 pub fn parse_timeout(ctx: &mut Ctx, arg: &[u8]) -> Result<Option<i64>, ()> {
-    let Some(secs) = parse_f64(arg) else {
+    let Some(ms) = ld_timeout_ms(arg) else {
         ctx.err("ERR timeout is not a float or out of range");
         return Err(());
     };
-    let ms = (secs * 1000.0).ceil();
-    if ms > i64::MAX as f64 {
-        ctx.err("ERR timeout is out of range");
-        return Err(());
-    }
-    let ms = ms as i64;
     if ms < 0 {
         ctx.err("ERR timeout is negative");
         return Err(());
@@ -39,11 +36,29 @@ pub fn parse_timeout(ctx: &mut Ctx, arg: &[u8]) -> Result<Option<i64>, ()> {
     if ms == 0 {
         return Ok(None);
     }
-    if ms > i64::MAX - ctx.now {
-        ctx.err("ERR timeout is out of range");
-        return Err(());
-    }
-    Ok(Some(ctx.now + ms))
+    // Redis accepts any timeout that fits; past the clock's range it is
+    // as good as forever.
+    Ok(Some(ctx.now.saturating_add(ms)))
+}
+
+thread_local! {
+    /// While a waiter's command runs again to be served: the key whose
+    /// arrival serves it.
+    static SERVING: RefCell<Option<Vec<u8>>> = const { RefCell::new(None) };
+}
+
+/// Whether the running command is a blocked client being served.
+pub fn serving() -> bool {
+    SERVING.with(|s| s.borrow().is_some())
+}
+
+/// The order in which a command waiting on `keys` tries them: as given,
+/// except that a served waiter tries first the key that became ready, as
+/// Redis serves a waiter from the key whose arrival woke it (a client on
+/// `a b` gets `b`'s element when `b` was filled first).
+pub fn key_order(keys: &[&[u8]]) -> impl Iterator<Item = usize> {
+    let first = SERVING.with(|s| s.borrow().as_deref().and_then(|k| keys.iter().position(|x| *x == k)));
+    first.into_iter().chain((0..keys.len()).filter(move |&i| Some(i) != first))
 }
 
 /// Whether the running command may block: not inside MULTI/EXEC (where a
@@ -64,7 +79,14 @@ pub fn timeout_reply(ctx: &mut Ctx, null_bulk: bool) {
 
 /// Blocks the calling client on `keys` until one holds a value of type
 /// `kind`, or `deadline` passes.
-pub fn block_on(ctx: &mut Ctx, keys: &[&[u8]], kind: &'static str, deadline: Option<i64>, null_bulk: bool, argv: &[&[u8]]) {
+pub fn block_on(
+    ctx: &mut Ctx,
+    keys: &[&[u8]],
+    kind: &'static str,
+    deadline: Option<i64>,
+    null_bulk: bool,
+    argv: &[&[u8]],
+) {
     let mut timeout = ReplyBuf { buf: Vec::new(), proto: ctx.out.proto, errors: Vec::new() };
     if null_bulk {
         timeout.null();
@@ -145,7 +167,9 @@ fn serve_key(st: &mut State, db: usize, key: &[u8]) {
         let mut out = ReplyBuf { buf: Vec::new(), proto, errors: Vec::new() };
         let args: Vec<&[u8]> = argv.iter().map(|a| a.as_slice()).collect();
         if let Lookup::Found(cmd) = lookup(&args) {
+            SERVING.with(|s| *s.borrow_mut() = Some(key.to_vec()));
             call(st, cid, cmd, &args, &mut out);
+            SERVING.with(|s| *s.borrow_mut() = None);
         }
         if let Some(c) = st.clients.get_mut(cid) {
             c.pending.extend_from_slice(&out.buf);

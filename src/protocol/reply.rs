@@ -87,6 +87,14 @@ impl ReplyBuf {
         self.buf.extend_from_slice(b"\r\n");
     }
 
+    /// An integer as a bulk string (its decimal text), formatted on the
+    /// stack: for values stored as integers (listpack entries).
+    #[inline]
+    pub fn bulk_int(&mut self, n: i64) {
+        let s = itoa(n);
+        self.bulk(s.as_bytes());
+    }
+
     pub fn bulk_str(&mut self, s: &str) {
         self.bulk(s.as_bytes());
     }

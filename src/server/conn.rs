@@ -168,6 +168,16 @@ struct Conn {
     dec: Decoder,
 }
 
+/// How a wait in a blocking command ended.
+enum Unblocked {
+    /// Look at the client again (served, timed out, input or output).
+    Look,
+    /// The client closed the connection.
+    HungUp,
+    /// Close the connection for this reason.
+    Close(String),
+}
+
 /// What processing the buffered input ended with.
 enum Outcome {
     /// Everything complete was processed; read more.
@@ -214,8 +224,10 @@ impl Conn {
                     continue;
                 }
                 Outcome::Blocked => {
-                    if self.wait_unblocked(notify).await {
-                        return Some("killed".into());
+                    match self.wait_unblocked(stream, notify).await {
+                        Unblocked::Look => {}
+                        Unblocked::HungUp => return None,
+                        Unblocked::Close(reason) => return Some(reason),
                     }
                     continue;
                 }
@@ -325,38 +337,45 @@ impl Conn {
     /// Waits while this client is blocked in a command, until someone
     /// answers it, its deadline passes (then the command's timeout reply is
     /// queued) or something else happens to the client: the caller then
-    /// looks again. True when the client was killed.
-    async fn wait_unblocked(&mut self, notify: &crate::wakeup::Wakeup) -> bool {
+    /// looks again. The socket is still read meanwhile, as Redis does: a
+    /// client that hangs up while blocked is dropped at once (its wait with
+    /// it), and what it pipelines waits in the input buffer.
+    async fn wait_unblocked(&mut self, stream: &mut TcpStream, notify: &crate::wakeup::Wakeup) -> Unblocked {
         let deadline = {
             let mut st = self.shared.state.borrow_mut();
             let now = st.now_ms();
             let Some(c) = st.clients.get_mut(self.cid) else {
-                return true;
+                return Unblocked::Close("killed".into());
             };
             if c.kill {
-                return true;
+                return Unblocked::Close("killed".into());
             }
             match &c.blocked {
-                None => return false,
+                None => return Unblocked::Look,
                 Some(b) if b.deadline_ms.is_some_and(|d| d <= now) => {
                     let b = c.blocked.take().expect("matched");
                     c.pending.extend_from_slice(&b.timeout_reply);
                     commands::blocking::forget(&mut st, self.cid, &b);
-                    return false;
+                    return Unblocked::Look;
                 }
-                Some(b) => b.deadline_ms.map(|d| (d - now) as u64),
+                Some(b) => b.deadline_ms.map(|d| Duration::from_millis((d - now) as u64)),
             }
         };
-        match deadline {
-            Some(ms) => {
-                tokio::select! {
-                    _ = notify.notified() => {}
-                    _ = tokio::time::sleep(Duration::from_millis(ms)) => {}
-                }
-            }
-            None => notify.notified().await,
+        // No deadline: a day at a time (the loop comes back here).
+        let wait = deadline.unwrap_or(Duration::from_secs(86_400));
+        self.reserve_for_read();
+        tokio::select! {
+            _ = notify.notified() => Unblocked::Look,
+            _ = tokio::time::sleep(wait) => Unblocked::Look,
+            r = stream.read_buf(&mut self.inbuf) => match r {
+                Ok(0) => Unblocked::HungUp,
+                Ok(n) => match self.after_read(n) {
+                    Ok(()) => Unblocked::Look,
+                    Err(reason) => Unblocked::Close(reason),
+                },
+                Err(e) => Unblocked::Close(format!("read error: {e}")),
+            },
         }
-        false
     }
 
     /// Runs every complete request in the input buffer, appending replies

@@ -4,9 +4,11 @@
  * of the platform (80-bit x87 on x86-64, 128-bit on some others), parses
  * with strtold and prints with "%.17Lf"; the results are only reproducible
  * byte for byte by doing the same arithmetic, so it is done here in C.
+ * Blocking commands' timeouts are parsed the same way.
  */
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,4 +76,21 @@ int strata_ld_add(const char *cur, size_t curlen, const char *incr, size_t incrl
 int strata_ld_valid(const char *s, size_t len) {
     long double v;
     return parse_ld(s, len, &v);
+}
+
+/* A blocking command's timeout: s[0..len) seconds parsed as a long double,
+ * made milliseconds and rounded up. Returns 0 when s is not a valid number,
+ * else 1 with *ms set. A product that does not fit a long long becomes
+ * LLONG_MIN, the value x86's conversion yields and the reference then
+ * reports as a negative timeout (inf, 1e16). */
+int strata_ld_timeout_ms(const char *s, size_t len, long long *ms) {
+    long double v;
+
+    if (!parse_ld(s, len, &v)) return 0;
+    v = ceill(v * 1000.0L);
+    if (v >= -9223372036854775808.0L && v < 9223372036854775808.0L)
+        *ms = (long long)v;
+    else
+        *ms = LLONG_MIN;
+    return 1;
 }

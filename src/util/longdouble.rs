@@ -16,6 +16,7 @@ extern "C" {
         outlen: *mut usize,
     ) -> c_int;
     fn strata_ld_valid(s: *const c_char, len: usize) -> c_int;
+    fn strata_ld_timeout_ms(s: *const c_char, len: usize, ms: *mut i64) -> c_int;
 }
 
 /// Output buffer size; any finite long double fits.
@@ -67,6 +68,18 @@ pub fn ld_valid(s: &[u8]) -> bool {
     unsafe { strata_ld_valid(s.as_ptr() as *const c_char, s.len()) != 0 }
 }
 
+/// A blocking timeout in seconds as milliseconds, computed in long double
+/// and rounded up as the reference does; `None` when `s` is not a number.
+/// Products beyond the i64 range come back as `i64::MIN` (the reference
+/// calls them negative).
+pub fn ld_timeout_ms(s: &[u8]) -> Option<i64> {
+    let mut ms = 0i64;
+    // SAFETY: the C side reads exactly `s.len()` bytes from `s` and writes
+    // one i64 (a C long long) to `ms`.
+    let ok = unsafe { strata_ld_timeout_ms(s.as_ptr() as *const c_char, s.len(), &mut ms) };
+    (ok != 0).then_some(ms)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,5 +111,22 @@ mod tests {
         assert_eq!(add(None, "inf"), Err(LdError::NotFinite));
         assert_eq!(add(Some("1e4932"), "1e4932"), Err(LdError::NotFinite));
         assert!(add(Some("1e308"), "1e308").unwrap().starts_with("19999999999999999999337"));
+    }
+
+    #[test]
+    fn timeouts_round_up_and_overflow_to_negative() {
+        let t = |s: &str| ld_timeout_ms(s.as_bytes());
+        assert_eq!(t("0.0001"), Some(1));
+        assert_eq!(t("1e-400"), Some(1));
+        assert_eq!(t("-0.0001"), Some(0));
+        assert_eq!(t("0x10"), Some(16000));
+        assert_eq!(t(".5"), Some(500));
+        assert_eq!(t("9223372036854775"), Some(9223372036854775000));
+        for big in ["9223372036854776", "1e16", "inf", "-inf", "1e400", "9223372036854775807"] {
+            assert_eq!(t(big), Some(i64::MIN), "{big}");
+        }
+        for bad in ["", " 1", "1 ", "nan", "1x", "1e5000"] {
+            assert_eq!(t(bad), None, "{bad:?}");
+        }
     }
 }

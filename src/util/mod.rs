@@ -11,7 +11,7 @@ mod split;
 
 pub use glob::{glob_match, GlobPattern};
 pub use keyword::{c_str, kw_eq};
-pub use longdouble::{ld_add, ld_valid, LdError};
+pub use longdouble::{ld_add, ld_timeout_ms, ld_valid, LdError};
 pub use numbers::{fmt_double, itoa, parse_f64, parse_i64, parse_u64, write_double, Itoa};
 pub use split::split_args;
 
