@@ -320,34 +320,68 @@ fn parse_cursor(b: &[u8]) -> Option<u64> {
     Some(if neg { v.wrapping_neg() } else { v })
 }
 
-fn scan(ctx: &mut Ctx, args: &[&[u8]]) {
-    let Some(cursor) = parse_cursor(args[1]) else {
-        return ctx.err("ERR invalid cursor");
-    };
-    let mut count: i64 = 10;
-    let mut pattern: Option<GlobPattern> = None;
-    let mut type_name: Option<&[u8]> = None;
-    let mut i = 2;
-    while i < args.len() {
-        let more = args.len() - i - 1;
-        let opt = args[i];
+/// Reads a SCAN-family cursor argument, replying the error if it is not one.
+pub(crate) fn arg_cursor(ctx: &mut Ctx, b: &[u8]) -> Option<u64> {
+    let c = parse_cursor(b);
+    if c.is_none() {
+        ctx.err("ERR invalid cursor");
+    }
+    c
+}
+
+/// The options of SCAN, SSCAN, HSCAN and ZSCAN after the cursor.
+pub(crate) struct ScanOpts<'a> {
+    /// COUNT: at least 1, 10 unless given.
+    pub count: i64,
+    /// MATCH (the last one given); `None` for none or `*`.
+    pub pattern: Option<GlobPattern>,
+    /// TYPE (SCAN only).
+    pub type_name: Option<&'a [u8]>,
+}
+
+impl ScanOpts<'_> {
+    /// Whether `s` passes the MATCH filter.
+    pub fn matches(&self, s: &[u8]) -> bool {
+        self.pattern.as_ref().map_or(true, |p| p.matches(s))
+    }
+}
+
+/// Parses `opts` (the arguments after the cursor) as Redis's
+/// scanGenericCommand does, replying the error when they are wrong; TYPE is
+/// only known to SCAN (`with_type`).
+pub(crate) fn scan_options<'a>(ctx: &mut Ctx, opts: &[&'a [u8]], with_type: bool) -> Option<ScanOpts<'a>> {
+    let mut o = ScanOpts { count: 10, pattern: None, type_name: None };
+    let mut i = 0;
+    while i < opts.len() {
+        let more = opts.len() - i - 1;
+        let opt = opts[i];
         if eq_ic(opt, b"count") && more >= 1 {
-            let Some(c) = arg_i64(ctx, args[i + 1]) else {
-                return;
-            };
+            let c = arg_i64(ctx, opts[i + 1])?;
             if c < 1 {
-                return ctx.syntax();
+                ctx.syntax();
+                return None;
             }
-            count = c;
+            o.count = c;
         } else if eq_ic(opt, b"match") && more >= 1 {
-            pattern = (args[i + 1] != b"*").then(|| GlobPattern::new(args[i + 1], false));
-        } else if eq_ic(opt, b"type") && more >= 1 {
-            type_name = Some(args[i + 1]);
+            o.pattern = (opts[i + 1] != b"*").then(|| GlobPattern::new(opts[i + 1], false));
+        } else if with_type && eq_ic(opt, b"type") && more >= 1 {
+            o.type_name = Some(opts[i + 1]);
         } else {
-            return ctx.syntax();
+            ctx.syntax();
+            return None;
         }
         i += 2;
     }
+    Some(o)
+}
+
+fn scan(ctx: &mut Ctx, args: &[&[u8]]) {
+    let Some(cursor) = arg_cursor(ctx, args[1]) else {
+        return;
+    };
+    let Some(ScanOpts { count, pattern, type_name }) = scan_options(ctx, &args[2..], true) else {
+        return;
+    };
 
     // Collect: at least `count` keys unless the scan ends, visiting at most
     // ten times `count` positions.

@@ -6,7 +6,7 @@
 //! order (what HGETALL shows); a hash is never empty once stored in a db.
 
 use super::dict::{Dict, Keyed};
-use super::listpack::{LpVal, Listpack};
+use super::listpack::{Listpack, LpVal};
 use super::CBytes;
 use std::borrow::Cow;
 
@@ -106,6 +106,31 @@ impl Hash {
         match self {
             Hash::Lp(lp) => Self::lp_value_off(lp, field).map(|o| lp.get(o).to_bytes()),
             Hash::Table(d) => d.get(field).map(|fv| Cow::Borrowed(fv.value.as_bytes())),
+        }
+    }
+
+    /// The value of `field` as stored, without copying (integers of the
+    /// listpack form stay integers; the table form gives its bytes).
+    pub fn get_val(&self, field: &[u8]) -> Option<LpVal<'_>> {
+        match self {
+            Hash::Lp(lp) => Self::lp_value_off(lp, field).map(|o| lp.get(o)),
+            Hash::Table(d) => d.get(field).map(|fv| LpVal::Str(fv.value.as_bytes())),
+        }
+    }
+
+    /// Calls `f` with every pair as stored, without copying: insertion
+    /// order in listpack form, table order otherwise.
+    pub fn for_each_val<'a>(&'a self, mut f: impl FnMut(LpVal<'a>, LpVal<'a>)) {
+        match self {
+            Hash::Lp(lp) => {
+                let mut it = lp.iter();
+                while let (Some(k), Some(v)) = (it.next(), it.next()) {
+                    f(k, v);
+                }
+            }
+            Hash::Table(d) => {
+                d.iter().for_each(|fv| f(LpVal::Str(fv.field.as_bytes()), LpVal::Str(fv.value.as_bytes())))
+            }
         }
     }
 
@@ -246,8 +271,7 @@ impl Hash {
         match self {
             Hash::Lp(lp) => lp.bytes_len(),
             Hash::Table(d) => {
-                d.slots() * 8
-                    + d.iter().map(|fv| 64 + fv.field.heap_size() + fv.value.heap_size()).sum::<usize>()
+                d.slots() * 8 + d.iter().map(|fv| 64 + fv.field.heap_size() + fv.value.heap_size()).sum::<usize>()
             }
         }
     }
@@ -293,5 +317,22 @@ mod tests {
         assert!(!h.remove(b"1"));
         assert_eq!(h.len(), 1);
         assert_eq!(h.value_len(b"2"), Some(1));
+    }
+
+    #[test]
+    fn borrowed_views_match_copies_in_both_forms() {
+        let mut h = Hash::new();
+        h.set(b"n", b"12", LIM);
+        h.set(b"s", b"abc", LIM);
+        for _ in 0..2 {
+            assert_eq!(h.get_val(b"n").map(|v| v.to_bytes().into_owned()), Some(b"12".to_vec()));
+            assert_eq!(h.get_val(b"s").map(|v| v.str_len()), Some(3));
+            assert_eq!(h.get_val(b"x"), None);
+            let mut seen = Vec::new();
+            h.for_each_val(|f, v| seen.push((f.to_bytes().into_owned(), v.to_bytes().into_owned())));
+            seen.sort();
+            assert_eq!(seen, vec![(b"n".to_vec(), b"12".to_vec()), (b"s".to_vec(), b"abc".to_vec())]);
+            h.to_table();
+        }
     }
 }
