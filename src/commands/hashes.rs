@@ -11,10 +11,10 @@
 //! entries, never from copies.
 
 use super::flags::*;
-use super::keys::{arg_cursor, scan_options, ScanOpts};
+use super::keys::{arg_cursor, empty_scan, scan_options, scan_reply, scan_table, ScanOpts};
 use super::notify;
 use super::table::Command;
-use super::typed::{as_hash, as_hash_mut, delete_if_empty, hash_limits, read_as, write_as, write_or_create};
+use super::typed::{as_hash, as_hash_mut, hash_limits, read_as, remove_each, write_or_create};
 use super::{arg_i64, Ctx, NOT_FLOAT, OVERFLOW};
 use crate::keyspace::hash::{Hash, HashLimits, SetResult};
 use crate::keyspace::listpack::LpVal;
@@ -143,28 +143,7 @@ fn hsetnx(ctx: &mut Ctx, args: &[&[u8]]) {
 }
 
 fn hdel(ctx: &mut Ctx, args: &[&[u8]]) {
-    let key = args[1];
-    let h = match write_as(ctx, key, as_hash_mut) {
-        Err(()) => return,
-        Ok(None) => return ctx.out.int(0),
-        Ok(Some(h)) => h,
-    };
-    let mut deleted = 0u64;
-    for f in &args[2..] {
-        if h.remove(f) {
-            deleted += 1;
-            if h.is_empty() {
-                break;
-            }
-        }
-    }
-    // Events first, then the reply, as Redis orders them.
-    if deleted > 0 {
-        ctx.changed(key, notify::HASH, "hdel");
-        ctx.dirty += deleted - 1;
-        delete_if_empty(ctx, key);
-    }
-    ctx.out.int(deleted as i64);
+    remove_each(ctx, args[1], &args[2..], as_hash_mut, notify::HASH, "hdel", |h, f| h.remove(f), Hash::is_empty);
 }
 
 fn hincrby(ctx: &mut Ctx, args: &[&[u8]]) {
@@ -492,17 +471,9 @@ fn field_matches(opts: &ScanOpts, f: LpVal) -> bool {
     }
 }
 
-/// The reply for a missing key: cursor 0, nothing.
-fn empty_scan(out: &mut ReplyBuf) {
-    out.array(2);
-    out.bulk(b"0");
-    out.array(0);
-}
-
 /// HSCAN: a listpack hash is returned whole with cursor 0 (cursor and
-/// COUNT ignored); a table is walked from the cursor until COUNT pairs were
-/// seen or ten times as many buckets visited, as SCAN does. MATCH filters
-/// on fields; a pair passes or goes as one.
+/// COUNT ignored); a table is walked by `scan_table`, a pair counting as two
+/// elements. MATCH filters on fields; a pair passes or goes as one.
 fn hscan(ctx: &mut Ctx, args: &[&[u8]]) {
     let key = args[1];
     let Some(cursor) = arg_cursor(ctx, args[2]) else {
@@ -536,31 +507,13 @@ fn hscan(ctx: &mut Ctx, args: &[&[u8]]) {
             });
             0
         }
-        Hash::Table(d) => {
-            // COUNT counts elements, two per pair.
-            let want = opts.count.saturating_mul(2);
-            let mut budget = want.saturating_mul(10);
-            let mut seen = 0i64;
-            let mut c = cursor;
-            loop {
-                c = d.scan(c, |fv| {
-                    seen += 2;
-                    if opts.matches(&fv.field) {
-                        items.bulk(&fv.field);
-                        items.bulk(&fv.value);
-                        n += 2;
-                    }
-                });
-                if c == 0 || budget == 0 || seen >= want {
-                    break c;
-                }
-                budget -= 1;
+        Hash::Table(d) => scan_table(d, cursor, opts.count, 2, |fv| {
+            if opts.matches(&fv.field) {
+                items.bulk(&fv.field);
+                items.bulk(&fv.value);
+                n += 2;
             }
-        }
+        }),
     };
-    out.array(2);
-    // Redis prints the unsigned cursor as a signed number.
-    out.bulk(itoa(next as i64).as_bytes());
-    out.array(n);
-    out.raw(&items.buf);
+    scan_reply(out, next, &items, n);
 }

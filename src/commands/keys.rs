@@ -9,7 +9,9 @@ use super::table::Command;
 use super::{arg_i64, Ctx, NOT_INT};
 use crate::config::{Config, MaxmemoryPolicy};
 use crate::keyspace::db::idle_ms;
+use crate::keyspace::dict::{Dict, Keyed};
 use crate::keyspace::{CBytes, Entry};
+use crate::protocol::ReplyBuf;
 use crate::state::State;
 use crate::util::{eq_ic, itoa, parse_i64, GlobPattern};
 
@@ -344,6 +346,44 @@ impl ScanOpts<'_> {
     pub fn matches(&self, s: &[u8]) -> bool {
         self.pattern.as_ref().map_or(true, |p| p.matches(s))
     }
+}
+
+/// One step of SSCAN, HSCAN or ZSCAN over a collection's hash table, as
+/// Redis walks it: whole buckets from `cursor` until at least `count` reply
+/// elements were visited (`per_entry` of them for each entry: two for
+/// pairs), the scan ended, or ten times `count` more buckets were tried.
+/// MATCH filtering is the caller's, after the walk, so COUNT counts what
+/// was visited. Returns the next cursor.
+pub(crate) fn scan_table<T: Keyed>(d: &Dict<T>, cursor: u64, count: i64, per_entry: i64, mut f: impl FnMut(&T)) -> u64 {
+    let mut budget = count.saturating_mul(10);
+    let mut visited = 0i64;
+    let mut c = cursor;
+    loop {
+        c = d.scan(c, |t| {
+            visited += per_entry;
+            f(t)
+        });
+        if c == 0 || budget == 0 || visited >= count {
+            return c;
+        }
+        budget -= 1;
+    }
+}
+
+/// The reply of the SCAN family: the next cursor (printed signed, as Redis
+/// prints it), then the `n` elements already encoded in `items`.
+pub(crate) fn scan_reply(out: &mut ReplyBuf, next: u64, items: &ReplyBuf, n: usize) {
+    out.array(2);
+    out.bulk(itoa(next as i64).as_bytes());
+    out.array(n);
+    out.raw(&items.buf);
+}
+
+/// The reply of SSCAN, HSCAN and ZSCAN for a missing key: cursor 0, nothing.
+pub(crate) fn empty_scan(out: &mut ReplyBuf) {
+    out.array(2);
+    out.bulk(b"0");
+    out.array(0);
 }
 
 /// Parses `opts` (the arguments after the cursor) as Redis's

@@ -158,6 +158,43 @@ pub fn delete_if_empty(ctx: &mut Ctx, key: &[u8]) -> bool {
     empty
 }
 
+/// The removal commands (HDEL, SREM, ZREM): removes each of `items` from
+/// the collection at `key`, stopping once it is empty. When anything went,
+/// counts one change per item removed, sends `event` and deletes the
+/// emptied key; then replies how many went (events first, as Redis).
+#[allow(clippy::too_many_arguments)]
+pub fn remove_each<T: ?Sized>(
+    ctx: &mut Ctx,
+    key: &[u8],
+    items: &[&[u8]],
+    pick: fn(&mut Value) -> Option<&mut T>,
+    class: u32,
+    event: &str,
+    remove: impl Fn(&mut T, &[u8]) -> bool,
+    is_empty: impl Fn(&T) -> bool,
+) {
+    let c = match write_as(ctx, key, pick) {
+        Err(()) => return,
+        Ok(None) => return ctx.out.int(0),
+        Ok(Some(c)) => c,
+    };
+    let mut removed = 0u64;
+    for it in items {
+        if remove(c, it) {
+            removed += 1;
+            if is_empty(c) {
+                break;
+            }
+        }
+    }
+    if removed > 0 {
+        ctx.changed(key, class, event);
+        ctx.dirty += removed - 1;
+        delete_if_empty(ctx, key);
+    }
+    ctx.out.int(removed as i64);
+}
+
 pub fn hash_limits(ctx: &Ctx) -> HashLimits {
     let c = &ctx.st.config;
     HashLimits { entries: c.hash_max_listpack_entries as usize, value: c.hash_max_listpack_value as usize }

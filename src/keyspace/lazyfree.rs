@@ -8,7 +8,7 @@
 //! blocks. `pending` counts objects handed over and not yet freed.
 
 use super::db::{Entry, ExpireEntry};
-use super::Dict;
+use super::{Dict, Value};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, SyncSender, TrySendError};
 use std::sync::Arc;
@@ -29,6 +29,9 @@ enum Garbage {
     /// Freed in the background only to keep latency flat; not counted in
     /// the lazy-free statistics (Redis frees these inline).
     Quiet(Entry),
+    /// A value no key holds (replaced in place, or computed for a reply),
+    /// likewise uncounted.
+    QuietValue(Value),
     Db(Dict<Entry>, Dict<ExpireEntry>),
 }
 
@@ -36,7 +39,7 @@ impl Garbage {
     fn objects(&self) -> u64 {
         match self {
             Garbage::Entry(_) => 1,
-            Garbage::Quiet(_) => 0,
+            Garbage::Quiet(_) | Garbage::QuietValue(_) => 0,
             Garbage::Db(d, _) => d.len() as u64,
         }
     }
@@ -75,6 +78,13 @@ impl LazyFree {
     pub fn drop_entry(&mut self, e: Entry) {
         if e.value.free_effort() > LAZYFREE_THRESHOLD {
             self.hand_over(Garbage::Quiet(e));
+        }
+    }
+
+    /// Frees a value no key holds any more as `drop_entry` frees an entry.
+    pub fn drop_value(&mut self, v: Value) {
+        if v.free_effort() > LAZYFREE_THRESHOLD {
+            self.hand_over(Garbage::QuietValue(v));
         }
     }
 

@@ -5,9 +5,9 @@
 
 use super::dict::{Dict, Keyed};
 use super::intset::Intset;
+use super::listpack::LpVal;
 use super::CBytes;
 use crate::util::{itoa, parse_i64};
-use std::borrow::Cow;
 
 pub struct Member(pub CBytes);
 
@@ -60,6 +60,13 @@ impl Set {
         }
     }
 
+    /// An empty set in intset form: where every computed set starts (the
+    /// STORE forms, SUNION, SDIFF), converting as its members arrive, as
+    /// Redis builds them.
+    pub fn new_int() -> Self {
+        Set::Int(Intset::new())
+    }
+
     pub fn encoding(&self) -> &'static str {
         match self {
             Set::Int(_) => "intset",
@@ -82,6 +89,40 @@ impl Set {
         match self {
             Set::Int(s) => parse_i64(m).is_some_and(|v| s.contains(v)),
             Set::Table(d) => d.contains(m),
+        }
+    }
+
+    /// `contains` for a member as another set holds it (no formatting when
+    /// both sides are intsets).
+    pub fn contains_val(&self, m: LpVal) -> bool {
+        match (self, m) {
+            (Set::Int(s), LpVal::Int(v)) => s.contains(v),
+            (Set::Table(d), LpVal::Int(v)) => d.contains(itoa(v).as_bytes()),
+            (_, LpVal::Str(b)) => self.contains(b),
+        }
+    }
+
+    /// `insert` for a member as another set holds it.
+    pub fn insert_val(&mut self, m: LpVal, max_intset: usize) -> bool {
+        match (&mut *self, m) {
+            (Set::Int(s), LpVal::Int(v)) => {
+                let added = s.insert(v);
+                if added && s.len() > max_intset {
+                    self.to_table();
+                }
+                added
+            }
+            (_, LpVal::Int(v)) => self.insert(itoa(v).as_bytes(), max_intset),
+            (_, LpVal::Str(b)) => self.insert(b, max_intset),
+        }
+    }
+
+    /// `remove` for a member as another set holds it.
+    pub fn remove_val(&mut self, m: LpVal) -> bool {
+        match (&mut *self, m) {
+            (Set::Int(s), LpVal::Int(v)) => s.remove(v),
+            (_, LpVal::Int(v)) => self.remove(itoa(v).as_bytes()),
+            (_, LpVal::Str(b)) => self.remove(b),
         }
     }
 
@@ -132,22 +173,41 @@ impl Set {
         }
     }
 
+    /// Calls `f` with every member as stored: intset members as integers.
+    pub fn for_each_val<'a>(&'a self, mut f: impl FnMut(LpVal<'a>)) {
+        match self {
+            Set::Int(s) => s.iter().for_each(|v| f(LpVal::Int(v))),
+            Set::Table(d) => d.iter().for_each(|m| f(LpVal::Str(&m.0))),
+        }
+    }
+
+    /// Every member as stored, in iteration order.
+    pub fn vals(&self) -> Vec<LpVal<'_>> {
+        let mut out = Vec::with_capacity(self.len());
+        self.for_each_val(|v| out.push(v));
+        out
+    }
+
     pub fn members(&self) -> Vec<Vec<u8>> {
         let mut out = Vec::with_capacity(self.len());
         self.for_each(|m| out.push(m.to_vec()));
         out
     }
 
-    /// A random member.
-    pub fn random(&self, mut rand: impl FnMut() -> u64) -> Option<Cow<'_, [u8]>> {
+    /// A random member, as stored.
+    pub fn random(&self, mut rand: impl FnMut() -> u64) -> Option<LpVal<'_>> {
         match self {
-            Set::Int(s) if !s.is_empty() => {
-                let i = (rand() % s.len() as u64) as usize;
-                Some(Cow::Owned(itoa(s.get(i)).as_bytes().to_vec()))
-            }
+            Set::Int(s) if !s.is_empty() => Some(LpVal::Int(s.get((rand() % s.len() as u64) as usize))),
             Set::Int(_) => None,
-            Set::Table(d) => d.random(rand).map(|m| Cow::Borrowed(m.0.as_bytes())),
+            Set::Table(d) => d.random(rand).map(|m| LpVal::Str(&m.0)),
         }
+    }
+
+    /// Removes a random member and returns it.
+    pub fn pop_random(&mut self, rand: impl FnMut() -> u64) -> Option<Vec<u8>> {
+        let m = self.random(rand)?.to_bytes().into_owned();
+        self.remove(&m);
+        Some(m)
     }
 
     /// SSCAN step (intsets return everything at once, cursor 0).

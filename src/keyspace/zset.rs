@@ -8,7 +8,7 @@
 //! and the list hold exactly the same members with the same scores.
 
 use super::dict::{Dict, Keyed};
-use super::listpack::{LpVal, Listpack};
+use super::listpack::{Listpack, LpVal};
 use super::skiplist::{NodeRef, SkipList};
 use super::CBytes;
 use crate::util::parse_f64;
@@ -493,11 +493,7 @@ impl<'a> Iterator for ZIter<'a> {
             ZIter::Lp { lp, off, rev } => {
                 let m_off = (*off)?;
                 let s_off = lp.next(m_off).expect("score follows member");
-                *off = if *rev {
-                    lp.prev(m_off).and_then(|x| lp.prev(x))
-                } else {
-                    lp.next(s_off)
-                };
+                *off = if *rev { lp.prev(m_off).and_then(|x| lp.prev(x)) } else { lp.next(s_off) };
                 Some((lp_score(lp.get(s_off)), lp.get(m_off).to_bytes()))
             }
             ZIter::Skip { list, node, rev } => {
