@@ -321,6 +321,15 @@ impl Listpack {
         decode(&self.0[off..]).expect("valid listpack entry").val
     }
 
+    /// The entry at `off` and the offset of the one after it, decoded once
+    /// (the forward walks' step).
+    #[inline]
+    pub fn get_and_next(&self, off: usize) -> (LpVal<'_>, Option<usize>) {
+        let d = decode(&self.0[off..]).expect("valid listpack entry");
+        let n = off + d.enc_len + backlen_len(d.enc_len);
+        (d.val, (self.0[n] != END).then_some(n))
+    }
+
     /// Offset of element `index` (negative counts from the end).
     pub fn seek(&self, index: i64) -> Option<usize> {
         if index >= 0 {
@@ -468,11 +477,9 @@ impl<'a> Iterator for Iter<'a> {
     type Item = LpVal<'a>;
     #[inline]
     fn next(&mut self) -> Option<LpVal<'a>> {
-        let off = self.off?;
-        let d = decode(&self.lp.0[off..]).expect("valid listpack entry");
-        let n = off + d.enc_len + backlen_len(d.enc_len);
-        self.off = (self.lp.0[n] != END).then_some(n);
-        Some(d.val)
+        let (v, next) = self.lp.get_and_next(self.off?);
+        self.off = next;
+        Some(v)
     }
 }
 

@@ -393,8 +393,19 @@ impl<'a> Iterator for Iter<'a> {
     #[inline]
     fn next(&mut self) -> Option<LpVal<'a>> {
         let p = self.pos?;
-        self.pos = if self.rev { self.ql.prev_pos(p) } else { self.ql.next_pos(p) };
-        Some(self.ql.get_at(p))
+        if self.rev {
+            self.pos = self.ql.prev_pos(p);
+            return Some(self.ql.get_at(p));
+        }
+        let (v, next) = self.ql.nodes[p.node].lp.get_and_next(p.off);
+        self.pos = match next {
+            Some(off) => Some(Pos { node: p.node, off }),
+            None => {
+                let node = p.node + 1;
+                self.ql.nodes.get(node).and_then(|n| n.lp.first()).map(|off| Pos { node, off })
+            }
+        };
+        Some(v)
     }
 }
 

@@ -82,7 +82,14 @@ impl ReplyBuf {
 
     #[inline]
     pub fn bulk(&mut self, b: &[u8]) {
-        self.header(b'$', b.len() as i64);
+        let n = b.len();
+        self.buf.reserve(n + 16);
+        if n < 10 {
+            // The common short element: its header is four fixed bytes.
+            self.buf.extend_from_slice(&[b'$', b'0' + n as u8, b'\r', b'\n']);
+        } else {
+            self.header(b'$', n as i64);
+        }
         self.buf.extend_from_slice(b);
         self.buf.extend_from_slice(b"\r\n");
     }
