@@ -33,13 +33,16 @@ enum Garbage {
     /// likewise uncounted.
     QuietValue(Value),
     Db(Dict<Entry>, Dict<ExpireEntry>),
+    /// A database flushed where Redis frees inline (FLUSHALL without
+    /// ASYNC), uncounted.
+    QuietDb(Dict<Entry>, Dict<ExpireEntry>),
 }
 
 impl Garbage {
     fn objects(&self) -> u64 {
         match self {
             Garbage::Entry(_) => 1,
-            Garbage::Quiet(_) | Garbage::QuietValue(_) => 0,
+            Garbage::Quiet(_) | Garbage::QuietValue(_) | Garbage::QuietDb(..) => 0,
             Garbage::Db(d, _) => d.len() as u64,
         }
     }
@@ -94,6 +97,17 @@ impl LazyFree {
             return false;
         }
         self.hand_over(Garbage::Db(dict, expires))
+    }
+
+    /// Frees a flushed database's contents where Redis would free them
+    /// inline: in the background all the same when they are many, so the
+    /// flush never stalls other clients, but not counted.
+    pub fn drop_db(&mut self, dict: Dict<Entry>, expires: Dict<ExpireEntry>) {
+        if dict.len() + expires.len() > LAZYFREE_THRESHOLD
+            || dict.iter().any(|e| e.value.free_effort() > LAZYFREE_THRESHOLD)
+        {
+            self.hand_over(Garbage::QuietDb(dict, expires));
+        }
     }
 
     /// Objects waiting to be freed.

@@ -102,6 +102,8 @@ impl Keyspace {
             let (d, e) = db.flush();
             if lazy {
                 self.lazyfree.free_db(d, e);
+            } else {
+                self.lazyfree.drop_db(d, e);
             }
         }
         removed
