@@ -9,6 +9,7 @@ pub mod clients;
 pub mod commands;
 pub mod config;
 pub mod keyspace;
+pub mod persistence;
 pub mod propagate;
 pub mod protocol;
 pub mod pubsub;
