@@ -85,6 +85,7 @@ pub struct Decoded {
     pub idle: usize,
     pub freq: usize,
     pub version: u16,
+    pub repeated_keys: usize,
 }
 
 pub fn decode_all(bytes: &[u8], opts: LoadOptions) -> Result<Decoded, strata::persistence::rdb::DecodeError> {
@@ -97,7 +98,8 @@ pub fn decode_all(bytes: &[u8], opts: LoadOptions) -> Result<Decoded, strata::pe
                 d.idle += k.idle_secs.is_some() as usize;
                 d.freq += k.freq.is_some() as usize;
                 let prev = d.keys.insert((k.db, k.key.to_vec()), (k.value.expect("values built"), k.expire_ms));
-                assert!(prev.is_none(), "key {:?} twice in db {}", k.key, k.db);
+                // A damaged file may repeat a key: the loader refuses that.
+                d.repeated_keys += prev.is_some() as usize;
             }
             Item::Function { code } => d.functions.push(code),
             Item::Aux { key, value } => d.aux.push((key, value)),
