@@ -6,7 +6,9 @@
 
 mod rdb_support;
 
-use rdb_support::{assert_same, canonical, decode_all, Gen, INT_EDGES, LEN_EDGES};
+use rdb_support::{
+    assert_same, canonical, canonical_after_load, decode_all, encoding_after_load, Gen, INT_EDGES, LEN_EDGES,
+};
 use std::collections::BTreeMap;
 use strata::keyspace::hash::Hash;
 use strata::keyspace::listpack::{Listpack, LpVal};
@@ -16,7 +18,7 @@ use strata::persistence::rdb::{
     dump_payload, format, restore_value, ErrorKind, LoadOptions, RdbWriter, Recency, RestoreOptions, SaveOptions,
 };
 
-type Dataset = BTreeMap<(u64, Vec<u8>), (Value, Option<i64>)>;
+use rdb_support::Dataset;
 
 fn dataset(seed: u64, keys: usize, big: bool) -> Dataset {
     let mut g = Gen::new(seed);
@@ -50,47 +52,6 @@ fn write(d: &Dataset, opts: SaveOptions, recency: Recency) -> Vec<u8> {
 
 fn encodings(d: &Dataset) -> Vec<&'static str> {
     d.values().map(|(v, _)| v.encoding()).collect()
-}
-
-/// The encoding Redis 7.0 gives a value after saving and loading it with
-/// the default limits: tables that became small again load compact.
-fn encoding_after_load(v: &Value) -> &'static str {
-    let small = |n: usize, max: usize, longest: usize, value: usize| n <= max && longest <= value;
-    match v {
-        Value::Hash(h @ Hash::Table(_)) => {
-            let mut longest = 0;
-            h.for_each(|f, v| longest = longest.max(f.len()).max(v.len()));
-            if small(h.len(), 512, longest, 64) {
-                return "listpack";
-            }
-        }
-        Value::Set(s @ strata::keyspace::set::Set::Table(_)) => {
-            let mut ints = true;
-            s.for_each(|m| ints &= strata::util::parse_i64(m).is_some());
-            if ints && s.len() <= 512 {
-                return "intset";
-            }
-        }
-        Value::ZSet(z @ strata::keyspace::zset::ZSet::Skip(_)) => {
-            let longest = z.iter_from(0, false).map(|(_, m)| m.len()).max().unwrap_or(0);
-            if small(z.len(), 128, longest, 64) {
-                return "listpack";
-            }
-        }
-        _ => {}
-    }
-    v.encoding()
-}
-
-/// The canonical dump a dataset should give once saved and loaded.
-fn canonical_after_load(d: &Dataset) -> Vec<String> {
-    let mut out = Vec::new();
-    for ((db, k), (v, exp)) in d {
-        let head = rdb_support::key_head(*db, k, v, *exp);
-        out.push(head.replace(&format!(" {} ", v.encoding()), &format!(" {} ", encoding_after_load(v))));
-        out.extend(rdb_support::value_lines(v));
-    }
-    out
 }
 
 #[test]

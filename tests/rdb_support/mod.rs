@@ -75,6 +75,50 @@ pub fn canonical(keys: &BTreeMap<(u64, Vec<u8>), (Value, Option<i64>)>, function
     out
 }
 
+/// Keys by (database, key), with value and absolute expiry.
+pub type Dataset = BTreeMap<(u64, Vec<u8>), (Value, Option<i64>)>;
+
+/// The encoding Redis 7.0 gives a value after saving and loading it with
+/// the default limits: tables that became small again load compact.
+pub fn encoding_after_load(v: &Value) -> &'static str {
+    let small = |n: usize, max: usize, longest: usize, value: usize| n <= max && longest <= value;
+    match v {
+        Value::Hash(h @ Hash::Table(_)) => {
+            let mut longest = 0;
+            h.for_each(|f, v| longest = longest.max(f.len()).max(v.len()));
+            if small(h.len(), 512, longest, 64) {
+                return "listpack";
+            }
+        }
+        Value::Set(s @ Set::Table(_)) => {
+            let mut ints = true;
+            s.for_each(|m| ints &= strata::util::parse_i64(m).is_some());
+            if ints && s.len() <= 512 {
+                return "intset";
+            }
+        }
+        Value::ZSet(z @ ZSet::Skip(_)) => {
+            let longest = z.iter_from(0, false).map(|(_, m)| m.len()).max().unwrap_or(0);
+            if small(z.len(), 128, longest, 64) {
+                return "listpack";
+            }
+        }
+        _ => {}
+    }
+    v.encoding()
+}
+
+/// The canonical dump a dataset should give once saved and loaded.
+pub fn canonical_after_load(d: &Dataset) -> Vec<String> {
+    let mut out = Vec::new();
+    for ((db, k), (v, exp)) in d {
+        let head = key_head(*db, k, v, *exp);
+        out.push(head.replace(&format!(" {} ", v.encoding()), &format!(" {} ", encoding_after_load(v))));
+        out.extend(value_lines(v));
+    }
+    out
+}
+
 /// Everything a decoder run produced, grouped for comparisons.
 #[derive(Default, Debug)]
 pub struct Decoded {
