@@ -48,9 +48,23 @@ fn push_ref(out: &mut Vec<u8>, len: usize, off: usize) {
 /// `max_out` bytes (the caller then stores the input as it is).
 pub fn compress(input: &[u8], max_out: usize) -> Option<Vec<u8>> {
     let len = input.len();
+    // A table sized to the input: most strings are short, and clearing a
+    // big table for each would cost more than compressing them.
     let log = (usize::BITS - len.max(256).leading_zeros()).min(HASH_LOG_MAX);
-    let mut table = [0u32; 1 << HASH_LOG_MAX];
-    let table = &mut table[..1 << log];
+    TABLE.with(|t| {
+        let mut t = t.borrow_mut();
+        let table = &mut t[..1 << log];
+        table.fill(0);
+        compress_with(input, max_out, table, log)
+    })
+}
+
+thread_local! {
+    static TABLE: std::cell::RefCell<Box<[u32]>> = std::cell::RefCell::new(vec![0u32; 1 << HASH_LOG_MAX].into_boxed_slice());
+}
+
+fn compress_with(input: &[u8], max_out: usize, table: &mut [u32], log: u32) -> Option<Vec<u8>> {
+    let len = input.len();
     let mut out = Vec::with_capacity(max_out.min(len + len / MAX_LIT + 1));
     let mut lit_start = 0;
     let mut ip = 0;

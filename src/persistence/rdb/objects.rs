@@ -335,8 +335,9 @@ struct SetBuilder {
 }
 
 impl SetBuilder {
-    fn new(n: u64, max_intset: usize) -> Self {
-        let table = (n > max_intset as u64).then(Box::default);
+    /// For `n` announced members, of which at most `bound` can be present.
+    fn new(n: u64, bound: usize, max_intset: usize) -> Self {
+        let table = (n > max_intset as u64).then(|| table_for(n, bound));
         SetBuilder { ints: Vec::new(), table, max_intset }
     }
 
@@ -359,14 +360,11 @@ impl SetBuilder {
                 return true;
             }
         }
-        let d = self.to_table();
-        let mut buf = Vec::new();
-        m.append_to(&mut buf);
-        if d.contains(&buf) {
-            return false;
-        }
-        d.insert_new(Member(CBytes::from(buf)));
-        true
+        let member = match m {
+            LpVal::Str(s) => CBytes::new(s),
+            LpVal::Int(v) => CBytes::new(crate::util::itoa(v).as_bytes()),
+        };
+        self.to_table().insert_unique(Member(member)).is_ok()
     }
 
     /// The set, or the duplicate integer found while sorting.
@@ -385,6 +383,15 @@ impl SetBuilder {
         let d = self.table.expect("table form");
         Ok((!d.is_empty()).then(|| Set::Table(d)))
     }
+}
+
+/// An empty table sized for `n` announced elements, of which at most
+/// `bound` fit in the input that remains: an announced count alone never
+/// decides an allocation.
+fn table_for<T: crate::keyspace::dict::Keyed>(n: u64, bound: usize) -> Box<Dict<T>> {
+    let mut d: Box<Dict<T>> = Box::default();
+    d.reserve_empty(n.min(bound as u64) as usize);
+    d
 }
 
 /// An intset of sorted, distinct integers.
@@ -418,7 +425,7 @@ fn set_plain(inp: &mut Input, cx: &Ctx) -> Result<Option<Value>> {
     inp.what = "set";
     let at = inp.pos;
     let n = inp.len()?;
-    let mut b = SetBuilder::new(n, cx.limits.set_max_intset_entries);
+    let mut b = SetBuilder::new(n, inp.remaining(), cx.limits.set_max_intset_entries);
     for _ in 0..n {
         inp.what = "set member";
         let m_at = inp.pos;
@@ -445,7 +452,7 @@ fn set_intset(inp: &mut Input, cx: &Ctx) -> Result<Option<Value>> {
 
 fn set_listpack(inp: &mut Input, cx: &Ctx) -> Result<Option<Value>> {
     let (at, lp) = listpack(inp, "set listpack")?;
-    let mut b = SetBuilder::new(lp.len() as u64, cx.limits.set_max_intset_entries);
+    let mut b = SetBuilder::new(lp.len() as u64, lp.len(), cx.limits.set_max_intset_entries);
     for m in lp.iter() {
         if !b.add(m) {
             return Err(dup(inp, at, "set member", &m.to_bytes()));
@@ -457,18 +464,22 @@ fn set_listpack(inp: &mut Input, cx: &Ctx) -> Result<Option<Value>> {
 // ---- hashes ----
 
 /// A table of field/value pairs; a field seen twice is an error.
-fn hash_table<'a>(inp: &Input, at: usize, pairs: impl Iterator<Item = (LpVal<'a>, LpVal<'a>)>) -> Result<Hash> {
-    let mut d: Box<Dict<FieldValue>> = Box::default();
+fn hash_table<'a>(
+    inp: &Input,
+    at: usize,
+    n: usize,
+    pairs: impl Iterator<Item = (LpVal<'a>, LpVal<'a>)>,
+) -> Result<Hash> {
+    let mut d: Box<Dict<FieldValue>> = table_for(n as u64, n);
     let (mut f, mut v) = (Vec::new(), Vec::new());
     for (k, val) in pairs {
         f.clear();
         v.clear();
         k.append_to(&mut f);
         val.append_to(&mut v);
-        if d.contains(&f) {
+        if d.insert_unique(FieldValue { field: CBytes::new(&f), value: CBytes::new(&v) }).is_err() {
             return Err(dup(inp, at, "hash field", &f));
         }
-        d.insert_new(FieldValue { field: CBytes::new(&f), value: CBytes::new(&v) });
     }
     Ok(Hash::Table(d))
 }
@@ -482,8 +493,10 @@ fn hash_plain(inp: &mut Input, cx: &Ctx) -> Result<Option<Value>> {
     inp.what = "hash";
     let n = inp.len()?;
     let lim = cx.limits;
-    let mut small: Option<Vec<Str>> = (n <= lim.hash_max_listpack_entries as u64).then(Vec::new);
-    let mut table: Box<Dict<FieldValue>> = Box::default();
+    let small_enough = n <= lim.hash_max_listpack_entries as u64;
+    let mut small: Option<Vec<Str>> = small_enough.then(Vec::new);
+    let mut table: Box<Dict<FieldValue>> =
+        if small_enough { Box::default() } else { table_for(n, inp.remaining() / 2) };
     for _ in 0..n {
         inp.what = "hash field";
         let f_at = inp.pos;
@@ -507,10 +520,9 @@ fn hash_plain(inp: &mut Input, cx: &Ctx) -> Result<Option<Value>> {
                 continue;
             }
         }
-        if table.contains(f.bytes()) {
+        if table.insert_unique(FieldValue { field: CBytes::new(f.bytes()), value: CBytes::new(v.bytes()) }).is_err() {
             return Err(dup(inp, f_at, "hash field", f.bytes()));
         }
-        table.insert_new(FieldValue { field: CBytes::new(f.bytes()), value: CBytes::new(v.bytes()) });
     }
     let h = match small {
         Some(pairs) if pairs.is_empty() => return Ok(None),
@@ -537,7 +549,7 @@ fn hash_from_lp(inp: &Input, at: usize, lp: Listpack, cx: &Ctx, checked_unique: 
         return Err(inp.corrupt(at, format!("hash listpack holds {n} entries: not field, value pairs")));
     }
     if n / 2 > cx.limits.hash_max_listpack_entries {
-        return hash_table(inp, at, lp_pairs(&lp)).map(|h| Some(Value::Hash(h)));
+        return hash_table(inp, at, n / 2, lp_pairs(&lp)).map(|h| Some(Value::Hash(h)));
     }
     if cx.deep && !checked_unique {
         unique(inp, at, "hash field", lp_pairs(&lp).map(|(f, _)| f.to_bytes()))?;
@@ -579,7 +591,7 @@ fn hash_zipmap(inp: &mut Input, cx: &Ctx) -> Result<Option<Value>> {
     let vals: Vec<LpVal> = pairs.iter().flat_map(|(f, v)| [LpVal::from_bytes(f), LpVal::from_bytes(v)]).collect();
     if pairs.len() > lim.hash_max_listpack_entries || longest > lim.hash_max_listpack_value {
         let it = vals.chunks(2).map(|p| (p[0], p[1]));
-        return hash_table(inp, at, it).map(|h| Some(Value::Hash(h)));
+        return hash_table(inp, at, pairs.len(), it).map(|h| Some(Value::Hash(h)));
     }
     let mut lp = Listpack::new();
     lp.extend(&vals);
@@ -637,7 +649,12 @@ fn zset_plain(inp: &mut Input, cx: &Ctx, binary: bool) -> Result<Option<Value>> 
 fn lp_score(v: LpVal) -> Option<f64> {
     match v {
         LpVal::Int(i) => Some(i as f64),
-        LpVal::Str(s) => parse_f64(s),
+        // Scores are written as `%.17g`: Rust's parser reads those much
+        // faster than strtod, which stays the judge of anything else.
+        LpVal::Str(s) => match std::str::from_utf8(s).ok().and_then(|t| t.parse::<f64>().ok()) {
+            Some(f) if !f.is_nan() && s.iter().all(|c| c.is_ascii_digit() || b".eE+-".contains(c)) => Some(f),
+            _ => parse_f64(s),
+        },
     }
 }
 
