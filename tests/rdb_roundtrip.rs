@@ -342,3 +342,127 @@ fn legacy_types_load_into_current_encodings() {
     let d = load(&one_key(ty::HASH, &body), false).unwrap();
     assert!(matches!(d.keys[&(0, b"k".to_vec())].0, Value::Hash(Hash::Table(_))));
 }
+
+/// A file from records given as raw bytes (after the header, before EOF).
+fn file_of(version: &[u8; 4], records: &[u8]) -> Vec<u8> {
+    let mut f = b"REDIS".to_vec();
+    f.extend_from_slice(version);
+    f.extend_from_slice(records);
+    f.push(0xFF);
+    f.extend_from_slice(&[0; 8]);
+    f
+}
+
+#[test]
+fn opcodes_other_than_keys() {
+    use strata::persistence::rdb::{Item, RdbReader};
+    let items = |f: &[u8]| -> Result<Vec<Item>, strata::persistence::rdb::DecodeError> {
+        RdbReader::new(f, LoadOptions::default())?.collect()
+    };
+    // MODULE_AUX: id naming "hellotype", phase 2 (after keys), then data of
+    // every opcode, skipped up to its EOF.
+    let mut id = 0u64;
+    for c in b"hellotype" {
+        id = (id << 6) | format::module::NAME_CHARSET.iter().position(|x| x == c).unwrap() as u64;
+    }
+    id = (id << 10) | 1;
+    let mut rec = vec![0xF7, 0x81];
+    rec.extend_from_slice(&id.to_be_bytes());
+    rec.extend_from_slice(&[2, 2]); // when-opcode UINT, when = 2
+    rec.extend_from_slice(&[1, 0x05, 2, 0x40, 0x80, 3, 0, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 5, 2, b'h', b'i', 0]);
+    rec.extend_from_slice(b"\x00\x01k\x01v");
+    let got = items(&file_of(b"0010", &rec)).unwrap();
+    assert!(matches!(&got[0], Item::ModuleAux { module, when: 2 } if module == "hellotype"), "{got:?}");
+    assert!(matches!(&got[1], Item::Key(k) if k.key.as_bytes() == b"k"));
+    let mut bad = rec.clone();
+    bad[12] = 9; // an unknown module data opcode
+    let e = items(&file_of(b"0010", &bad)).unwrap_err();
+    assert!(e.to_string().contains("module data opcode 9"), "{e}");
+    // The pre-release FUNCTION opcode is refused, as Redis 7.0 does.
+    let e = items(&file_of(b"0010", &[0xF6, 1, b'x'])).unwrap_err();
+    assert!(e.to_string().contains("opcode 246"), "{e}");
+    // FUNCTION2 surfaces the library source.
+    let got = items(&file_of(b"0010", b"\xF5\x05#!lua")).unwrap();
+    assert!(matches!(&got[0], Item::Function { code } if code == b"#!lua"));
+    // EXPIRETIME in seconds (old files), IDLE and FREQ apply to the next key
+    // only.
+    let rec = b"\xFD\x10\x00\x00\x00\xF8\x05\xF9\x07\x00\x01a\x01v\x00\x01b\x01v";
+    let got = items(&file_of(b"0006", rec)).unwrap();
+    match (&got[0], &got[1]) {
+        (Item::Key(a), Item::Key(b)) => {
+            assert_eq!((a.expire_ms, a.idle_secs, a.freq), (Some(16_000), Some(5), Some(7)));
+            assert_eq!((b.expire_ms, b.idle_secs, b.freq), (None, None, None));
+        }
+        other => panic!("{other:?}"),
+    }
+    // Versions outside 1..=11 and bad magic.
+    assert!(matches!(items(&file_of(b"0012", &[])).unwrap_err().kind, ErrorKind::UnsupportedVersion(12)));
+    assert!(matches!(items(b"RDB").unwrap_err().kind, ErrorKind::BadMagic));
+    assert!(matches!(items(b"REDIS00x1\xff").unwrap_err().kind, ErrorKind::BadMagic));
+}
+
+#[test]
+fn set_listpack_of_version_11_loads_as_a_redis_7_0_set() {
+    use format::ty;
+    let load11 = |members: &[&[u8]], limits: strata::persistence::rdb::Limits| {
+        let mut f = one_key(ty::SET_LISTPACK, &blob(&lp(members)));
+        f[5..9].copy_from_slice(b"0011");
+        decode_all(&f, LoadOptions { limits, deep: true, ..Default::default() })
+    };
+    let def = strata::persistence::rdb::Limits::default();
+    let d = load11(&[b"3", b"1", b"2"], def).unwrap();
+    assert_eq!(d.keys[&(0, b"k".to_vec())].0.encoding(), "intset");
+    let d = load11(&[b"a", b"1"], def).unwrap();
+    assert_eq!(d.keys[&(0, b"k".to_vec())].0.encoding(), "hashtable");
+    let small = strata::persistence::rdb::Limits { set_max_intset_entries: 2, ..def };
+    assert_eq!(load11(&[b"3", b"1", b"2"], small).unwrap().keys[&(0, b"k".to_vec())].0.encoding(), "hashtable");
+    assert!(load11(&[b"1", b"1"], def).unwrap_err().to_string().contains("appears twice"));
+}
+
+#[test]
+fn a_whole_database_is_written_with_its_expiries_and_idle_times() {
+    use strata::keyspace::Db;
+    use strata::persistence::rdb::AccessInfo;
+    let now = 1_700_000_000_000;
+    let mut db = Db::new(3);
+    for i in 0..100 {
+        db.set(format!("k{i}").as_bytes(), Value::string(format!("v{i}").as_bytes()), false, now - 10_000);
+        if i % 10 == 0 {
+            db.set_expire(format!("k{i}").as_bytes(), now + i);
+        }
+    }
+    let mut w = RdbWriter::new(Vec::new(), SaveOptions::default()).unwrap();
+    w.db(&Db::new(0), AccessInfo::None).unwrap();
+    w.db(&db, AccessInfo::LruAt(now)).unwrap();
+    assert_eq!(w.keys_written(), 100);
+    let written = w.bytes_written();
+    let bytes = w.finish().unwrap();
+    assert_eq!(written + 9, bytes.len() as u64, "EOF and CRC follow");
+    let d = decode_all(&bytes, LoadOptions::default()).unwrap();
+    assert_eq!(d.keys.len(), 100);
+    assert!(d.keys.keys().all(|(n, _)| *n == 3));
+    assert_eq!(d.keys.values().filter(|(_, e)| e.is_some()).count(), 10);
+    assert_eq!(d.keys[&(3, b"k20".to_vec())].1, Some(now + 20));
+    assert_eq!(d.idle, 100);
+}
+
+#[test]
+fn write_errors_reach_the_caller() {
+    struct Failing(usize);
+    impl std::io::Write for Failing {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            if self.0 < b.len() {
+                return Err(std::io::Error::other("disk full"));
+            }
+            self.0 -= b.len();
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let big = Value::string(&vec![b'x'; 200_000]);
+    let mut w = RdbWriter::new(Failing(100_000), SaveOptions { compression: false, checksum: true }).unwrap();
+    let r = w.key(b"big", &big, None, Recency::None).and_then(|_| w.finish().map(|_| ()));
+    assert_eq!(r.unwrap_err().to_string(), "disk full");
+}
