@@ -341,30 +341,35 @@ impl SetBuilder {
         SetBuilder { ints: Vec::new(), table, max_intset }
     }
 
-    fn to_table(&mut self) -> &mut Dict<Member> {
+    /// Moves the integers gathered so far into a table; a repeated one is
+    /// handed back.
+    fn to_table(&mut self) -> std::result::Result<&mut Dict<Member>, i64> {
         if self.table.is_none() {
-            let mut d: Box<Dict<Member>> = Box::default();
+            let mut d: Box<Dict<Member>> = table_for(self.ints.len() as u64, self.ints.len());
             for v in self.ints.drain(..) {
-                d.insert_new(Member(CBytes::new(crate::util::itoa(v).as_bytes())));
+                if d.insert_unique(Member(CBytes::new(crate::util::itoa(v).as_bytes()))).is_err() {
+                    return Err(v);
+                }
             }
             self.table = Some(d);
         }
-        self.table.as_mut().expect("just made")
+        Ok(self.table.as_mut().expect("just made"))
     }
 
-    /// Adds a member; false when it was already there.
-    fn add(&mut self, m: LpVal) -> bool {
+    /// Adds a member; on a duplicate, returns its text.
+    fn add(&mut self, m: LpVal) -> std::result::Result<(), Vec<u8>> {
         if self.table.is_none() {
             if let LpVal::Int(v) = m {
                 self.ints.push(v);
-                return true;
+                return Ok(());
             }
         }
         let member = match m {
             LpVal::Str(s) => CBytes::new(s),
             LpVal::Int(v) => CBytes::new(crate::util::itoa(v).as_bytes()),
         };
-        self.to_table().insert_unique(Member(member)).is_ok()
+        let d = self.to_table().map_err(|v| crate::util::itoa(v).as_bytes().to_vec())?;
+        d.insert_unique(Member(member)).map_err(|m| m.0.to_vec())
     }
 
     /// The set, or the duplicate integer found while sorting.
@@ -374,11 +379,10 @@ impl SetBuilder {
             if let Some(w) = self.ints.windows(2).find(|w| w[0] == w[1]) {
                 return Err(w[0]);
             }
-            if self.ints.len() > self.max_intset {
-                self.to_table();
-            } else {
+            if self.ints.len() <= self.max_intset {
                 return Ok((!self.ints.is_empty()).then(|| Set::Int(intset_of(&self.ints))));
             }
+            self.to_table()?;
         }
         let d = self.table.expect("table form");
         Ok((!d.is_empty()).then(|| Set::Table(d)))
@@ -430,8 +434,8 @@ fn set_plain(inp: &mut Input, cx: &Ctx) -> Result<Option<Value>> {
         inp.what = "set member";
         let m_at = inp.pos;
         let s = inp.string()?;
-        if !b.add(lp_val(&s)) {
-            return Err(dup(inp, m_at, "set member", s.bytes()));
+        if let Err(m) = b.add(lp_val(&s)) {
+            return Err(dup(inp, m_at, "set member", &m));
         }
     }
     set_done(inp, at, b)
@@ -454,8 +458,8 @@ fn set_listpack(inp: &mut Input, cx: &Ctx) -> Result<Option<Value>> {
     let (at, lp) = listpack(inp, "set listpack")?;
     let mut b = SetBuilder::new(lp.len() as u64, lp.len(), cx.limits.set_max_intset_entries);
     for m in lp.iter() {
-        if !b.add(m) {
-            return Err(dup(inp, at, "set member", &m.to_bytes()));
+        if let Err(m) = b.add(m) {
+            return Err(dup(inp, at, "set member", &m));
         }
     }
     set_done(inp, at, b)
