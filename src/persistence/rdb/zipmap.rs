@@ -27,8 +27,11 @@ fn take<'a>(b: &'a [u8], p: &mut usize, n: usize) -> Result<&'a [u8], String> {
     Ok(s)
 }
 
+/// A field and its value.
+pub type Pair<'a> = (&'a [u8], &'a [u8]);
+
 /// Every (field, value) pair of the zipmap `b`, after checking all of it.
-pub fn pairs(b: &[u8]) -> Result<Vec<(&[u8], &[u8])>, String> {
+pub fn pairs(b: &[u8]) -> Result<Vec<Pair<'_>>, String> {
     let count = *b.first().ok_or("zipmap is empty: not even a count byte")?;
     let mut p = 1;
     let mut out = Vec::new();
