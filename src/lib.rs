@@ -2,8 +2,9 @@
 //!
 //! Layers, top to bottom (arrows point down only): `server` (network,
 //! periodic task) -> `commands` (table, call pipeline) -> `state`,
-//! `clients`, `pubsub`, `propagate` -> `keyspace` -> `protocol`, `util`,
-//! `config`. See ARCHITECTURE.md.
+//! `clients`, `pubsub`, `propagate` -> `persistence` (byte codecs of
+//! snapshots) -> `keyspace` -> `protocol`, `util`, `config`. See
+//! ARCHITECTURE.md.
 
 pub mod clients;
 pub mod commands;
