@@ -2,13 +2,15 @@
 //!
 //! Layers, top to bottom (arrows point down only): `server` (network,
 //! periodic task) -> `commands` (table, call pipeline) -> `state`,
-//! `clients`, `pubsub`, `propagate` -> `keyspace` -> `protocol`, `util`,
-//! `config`. See ARCHITECTURE.md.
+//! `clients`, `pubsub`, `propagate` -> `persistence` (byte codecs of
+//! snapshots) -> `keyspace` -> `protocol`, `util`, `config`. See
+//! ARCHITECTURE.md.
 
 pub mod clients;
 pub mod commands;
 pub mod config;
 pub mod keyspace;
+pub mod persistence;
 pub mod propagate;
 pub mod protocol;
 pub mod pubsub;

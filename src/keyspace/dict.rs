@@ -98,7 +98,12 @@ impl<T: Keyed> Dict<T> {
         if self.is_empty() {
             return None;
         }
-        let h = self.hash(key) as usize;
+        self.find_hashed(self.hash(key) as usize, key)
+    }
+
+    /// The item with `key`, whose hash is `h`.
+    #[inline]
+    fn find_hashed(&self, h: usize, key: &[u8]) -> Option<&T> {
         for t in 0..2 {
             let table = &self.ht[t];
             if table.buckets.is_empty() {
@@ -167,12 +172,40 @@ impl<T: Keyed> Dict<T> {
         self.rehash_step();
         self.expand_if_needed();
         let h = self.hash(item.key()) as usize;
+        self.push_hashed(h, item);
+    }
+
+    /// Links `item`, whose key has hash `h` and is absent, into the table
+    /// that takes new items.
+    fn push_hashed(&mut self, h: usize, item: T) {
         let t = if self.rehash_idx.is_some() { 1 } else { 0 };
         let table = &mut self.ht[t];
         let idx = h & table.mask();
         let next = table.buckets[idx].take();
         table.buckets[idx] = Some(Box::new(Node { next, item }));
         table.used += 1;
+    }
+
+    /// Inserts an item unless its key is present (then hands it back), with
+    /// one hash of the key: what a loader building a table from untrusted
+    /// input does for every element.
+    pub fn insert_unique(&mut self, item: T) -> Result<(), T> {
+        self.rehash_step();
+        self.expand_if_needed();
+        let h = self.hash(item.key()) as usize;
+        if self.find_hashed(h, item.key()).is_some() {
+            return Err(item);
+        }
+        self.push_hashed(h, item);
+        Ok(())
+    }
+
+    /// Sizes an empty dict for `n` items at once, so that filling it never
+    /// rehashes (a loader that knows the count; it bounds `n` by the input).
+    pub fn reserve_empty(&mut self, n: usize) {
+        if self.is_empty() && self.rehash_idx.is_none() && n > INITIAL_SIZE {
+            self.ht[0] = Table::with_size(n.next_power_of_two());
+        }
     }
 
     /// Inserts or replaces; returns the replaced item.
