@@ -21,11 +21,16 @@ pub struct Entry {
     /// is then not one of the shared integer objects OBJECT REFCOUNT reports.
     /// Cleared whenever the value may change.
     pub unshared: bool,
+    /// The snapshot epoch this entry was last saved in (or created during):
+    /// equal to its database's `snap_epoch` once the snapshot in progress
+    /// has it, or must not have it. A cell, so a walk can mark entries it
+    /// reads.
+    pub mark: Cell<u16>,
 }
 
 impl Entry {
     pub fn new(key: &[u8], value: Value, now: i64) -> Self {
-        Entry { key: CBytes::new(key), value, lru: lru_clock(now), unshared: false }
+        Entry { key: CBytes::new(key), value, lru: lru_clock(now), unshared: false, mark: Cell::new(0) }
     }
 
     /// The integer, when the value is one of the shared integer objects
@@ -78,6 +83,29 @@ impl Keyed for ExpireEntry {
     }
 }
 
+/// A point-in-time snapshot being written while commands run. A database
+/// with one in progress hands it every key it has not saved yet just before
+/// that key changes or goes, so the snapshot holds each key as it was when
+/// the snapshot began.
+pub trait Snapshot {
+    /// `e` (expiring at `expire_ms`), of the database numbered `origin` when
+    /// the snapshot began, is about to change: write it now.
+    fn save(&self, origin: usize, e: &Entry, expire_ms: Option<i64>);
+}
+
+/// A database's part in the snapshot in progress. It travels with the
+/// database's contents (SWAPDB moves it along), so `origin` and `cursor`
+/// always describe the keys they were taken from.
+pub struct SnapPart {
+    pub sink: Rc<dyn Snapshot>,
+    /// The database number these contents had when the snapshot began.
+    pub origin: usize,
+    /// Where the snapshot's walk of `dict` goes on.
+    pub cursor: u64,
+    /// The walk has seen every bucket.
+    pub done: bool,
+}
+
 pub struct Db {
     pub id: usize,
     pub dict: Dict<Entry>,
@@ -111,6 +139,11 @@ pub struct Db {
     /// Waited-on keys that were created since the blocked clients were last
     /// looked at.
     pub ready: Vec<CBytes>,
+    /// The snapshot in progress, if any.
+    pub snap: Option<SnapPart>,
+    /// The current snapshot epoch: entries created now get it, so a
+    /// snapshot in progress leaves them out.
+    pub snap_epoch: u16,
 }
 
 /// Mask of the 24-bit seconds clock kept in `Entry::lru`.
@@ -158,7 +191,35 @@ impl Db {
             shared_lru: None,
             waiters: HashMap::new(),
             ready: Vec::new(),
+            snap: None,
+            snap_epoch: 0,
         }
+    }
+
+    /// Hands `key` to the snapshot in progress if it has not saved it yet:
+    /// called before every change to a key or its expiry, and before it
+    /// goes.
+    #[inline]
+    fn before_change(&self, key: &[u8]) {
+        if let Some(p) = &self.snap {
+            self.save_unsaved(p, key);
+        }
+    }
+
+    #[cold]
+    fn save_unsaved(&self, p: &SnapPart, key: &[u8]) {
+        if let Some(e) = self.dict.get(key) {
+            if e.mark.get() != self.snap_epoch {
+                e.mark.set(self.snap_epoch);
+                p.sink.save(p.origin, e, self.expire_of(key));
+            }
+        }
+    }
+
+    /// An entry about to be inserted: a snapshot in progress leaves it out.
+    #[inline]
+    fn created(&self, e: &Entry) {
+        e.mark.set(self.snap_epoch);
     }
 
     /// Notes that `key` was just created, for clients blocked on it.
@@ -243,6 +304,7 @@ impl Db {
         if self.expire_if_needed(key, now) {
             return None;
         }
+        self.before_change(key);
         let e = self.dict.get_mut(key)?;
         record_access(e, &mut self.shared_lru, now);
         e.unshared = false;
@@ -284,6 +346,7 @@ impl Db {
     /// Sets `key` to `value`. `keep_ttl` keeps an existing expiry; otherwise
     /// any expiry is removed.
     pub fn set(&mut self, key: &[u8], value: Value, keep_ttl: bool, now: i64) {
+        self.before_change(key);
         if !keep_ttl && !self.expires.is_empty() {
             self.expires.remove(key);
         }
@@ -293,16 +356,15 @@ impl Db {
                 e.lru = lru_clock(now);
                 e.unshared = false;
             }
-            None => {
-                self.dict.insert_new(Entry::new(key, value, now));
-                self.signal_created(key);
-            }
+            None => self.add(key, value, now),
         }
     }
 
     /// Adds a key that the caller knows is absent.
     pub fn add(&mut self, key: &[u8], value: Value, now: i64) {
-        self.dict.insert_new(Entry::new(key, value, now));
+        let e = Entry::new(key, value, now);
+        self.created(&e);
+        self.dict.insert_new(e);
         self.signal_created(key);
     }
 
@@ -312,12 +374,14 @@ impl Db {
             self.expires.insert_new(ExpireEntry { key: e.key.clone(), at_ms: at });
         }
         let key = e.key.clone();
+        self.created(&e);
         self.dict.insert_new(e);
         self.signal_created(&key);
     }
 
     /// Removes a key with its expiry and returns both (RENAME, MOVE).
     pub fn take(&mut self, key: &[u8]) -> Option<(Entry, Option<i64>)> {
+        self.before_change(key);
         let e = self.dict.remove(key)?;
         let at = if self.expires.is_empty() { None } else { self.expires.remove(key).map(|x| x.at_ms) };
         Some((e, at))
@@ -325,6 +389,7 @@ impl Db {
 
     pub fn set_expire(&mut self, key: &[u8], at_ms: i64) {
         debug_assert!(self.dict.contains(key));
+        self.before_change(key);
         match self.expires.get_mut(key) {
             Some(e) => e.at_ms = at_ms,
             None => self.expires.insert_new(ExpireEntry { key: CBytes::new(key), at_ms }),
@@ -333,11 +398,16 @@ impl Db {
 
     /// Removes the expiry of `key`; true if it had one.
     pub fn persist(&mut self, key: &[u8]) -> bool {
+        if self.expires.is_empty() {
+            return false;
+        }
+        self.before_change(key);
         !self.expires.is_empty() && self.expires.remove(key).is_some()
     }
 
     /// Removes a key and its expiry; returns the entry.
     pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
+        self.before_change(key);
         let e = self.dict.remove(key)?;
         if !self.expires.is_empty() {
             self.expires.remove(key);
@@ -371,6 +441,7 @@ impl Db {
         std::mem::swap(&mut a.expires, &mut b.expires);
         std::mem::swap(&mut a.expire_cursor, &mut b.expire_cursor);
         std::mem::swap(&mut a.avg_ttl, &mut b.avg_ttl);
+        std::mem::swap(&mut a.snap, &mut b.snap);
     }
 
     /// A random key (fair enough: a random bucket, then a random chain

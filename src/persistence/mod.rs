@@ -1,5 +1,8 @@
-//! Persistence formats: the RDB snapshot codec (and later the AOF). Pure
-//! byte codecs over the keyspace's values: no files, no clock, no server
-//! state; the server decides where bytes go and when.
+//! Persistence: the RDB snapshot codec (`rdb`, pure bytes) and the writing
+//! of snapshot files (`snapshot`: foreground and background saves, atomic
+//! replacement). The server decides when to save and load; this layer
+//! knows nothing of clients or commands.
 
+pub mod load;
 pub mod rdb;
+pub mod snapshot;

@@ -1,0 +1,452 @@
+//! Writing snapshots to disk: the foreground save (SAVE, SHUTDOWN, DEBUG
+//! RELOAD) and the background one (BGSAVE, save rules) that runs while
+//! commands go on, without a fork.
+//!
+//! A background save is a point-in-time view kept by the keyspace itself
+//! (`Keyspace::begin_snapshot`): the periodic walk encodes keys not yet
+//! saved, and a database about to change a key it has not saved yet hands
+//! it over first (`BgSink::save`). Encoding happens on the command thread
+//! in small steps; the bytes go in chunks to a writer thread that writes
+//! the temporary file, syncs it and renames it into place.
+//!
+//! Invariants: a snapshot file reaches its final name only complete and
+//! synced (temp file, fsync, rename, fsync of the directory), so a crash at
+//! any point leaves the previous snapshot or the new one; every key present
+//! when a background save began is written exactly once, with the value
+//! and expiry it had then.
+
+use super::rdb::{RdbWriter, Recency, SaveOptions, SnapshotInfo};
+use crate::keyspace::db::idle_ms;
+use crate::keyspace::{Entry, Keyspace, Snapshot};
+use std::cell::RefCell;
+use std::fs::File;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::Arc;
+
+/// Bytes the command thread collects before handing them to the writer.
+const CHUNK_BYTES: usize = 256 * 1024;
+
+/// Bytes handed to the writer thread and not yet written past which the
+/// background walk pauses (changed keys are still handed over: they
+/// cannot wait).
+pub const IN_FLIGHT_BYTES_MAX: usize = 32 * 1024 * 1024;
+
+/// What a snapshot records about each key's use, from the eviction policy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RecencyRule {
+    None,
+    /// LRU policies: IDLE, measured at this time (ms).
+    Lru(i64),
+    /// LFU policies: FREQ. Access frequency is not tracked, so every key
+    /// carries the counter a new key starts with.
+    Lfu,
+}
+
+/// Redis's starting LFU counter for a new key.
+const LFU_INIT: u8 = 5;
+
+impl RecencyRule {
+    fn of(self, e: &Entry) -> Recency {
+        match self {
+            RecencyRule::None => Recency::None,
+            RecencyRule::Lru(now) => Recency::IdleSecs((idle_ms(e.lru, now) / 1000) as u64),
+            RecencyRule::Lfu => Recency::Freq(LFU_INIT),
+        }
+    }
+}
+
+/// Everything a save needs to know besides the data.
+pub struct SaveSpec {
+    /// The final file (`dir` + `dbfilename`).
+    pub path: PathBuf,
+    pub opts: SaveOptions,
+    pub recency: RecencyRule,
+    pub redis_ver: String,
+    pub ctime_secs: i64,
+    pub used_mem: u64,
+}
+
+impl SaveSpec {
+    fn write_head<W: Write>(&self, w: W) -> io::Result<RdbWriter<W>> {
+        let mut w = RdbWriter::new(w, self.opts)?;
+        w.standard_aux(&SnapshotInfo {
+            redis_ver: &self.redis_ver,
+            ctime_secs: self.ctime_secs,
+            used_mem: self.used_mem,
+            repl: None,
+            aof_base: false,
+        })?;
+        Ok(w)
+    }
+
+    /// The temporary file a save by this process writes first.
+    fn temp_path(&self, tag: &str) -> PathBuf {
+        let name = format!("temp-{}-{}.rdb", tag, std::process::id());
+        self.path.parent().map_or_else(|| PathBuf::from(&name), |d| d.join(&name))
+    }
+}
+
+/// Makes a written temporary file the snapshot: syncs it, renames it over
+/// `path` and syncs the directory, so the rename itself is durable.
+fn commit(mut f: File, tmp: &Path, path: &Path) -> io::Result<()> {
+    f.flush()?;
+    f.sync_all()?;
+    drop(f);
+    std::fs::rename(tmp, path)?;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    File::open(dir)?.sync_all()
+}
+
+/// Describes a failed save for the log and for SAVE's caller.
+fn describe(e: &io::Error, tmp: &Path) -> String {
+    format!("Failed saving the DB ({}): {e}", tmp.display())
+}
+
+/// A foreground save of the whole keyspace; returns the bytes written.
+pub fn save(ks: &Keyspace, spec: &SaveSpec) -> Result<u64, String> {
+    let tmp = spec.temp_path("fg");
+    let result = (|| {
+        let f = File::create(&tmp)?;
+        let mut w = spec.write_head(io::BufWriter::with_capacity(CHUNK_BYTES, f))?;
+        for db in &ks.dbs {
+            if db.is_empty() {
+                continue;
+            }
+            w.select_db(db.id as u64, db.len() as u64, db.expires.len() as u64)?;
+            for e in db.dict.iter() {
+                w.key(&e.key, &e.value, db.expire_of(&e.key), spec.recency.of(e))?;
+            }
+        }
+        let bytes = w.bytes_written() + 8;
+        let f = w.finish()?.into_inner().map_err(|e| e.into_error())?;
+        commit(f, &tmp, &spec.path)?;
+        Ok::<u64, io::Error>(bytes)
+    })();
+    result.map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        describe(&e, &tmp)
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Background saves
+
+enum Msg {
+    Data(Vec<u8>),
+    /// Everything was sent: sync and rename.
+    Commit,
+}
+
+/// The writer side of a background save: collects encoded bytes and hands
+/// them to the writer thread in chunks.
+struct Chunks {
+    buf: Vec<u8>,
+    tx: Sender<Msg>,
+    in_flight: Arc<AtomicUsize>,
+}
+
+impl Chunks {
+    fn hand_over(&mut self) -> io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let data = std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK_BYTES));
+        self.in_flight.fetch_add(data.len(), Ordering::Relaxed);
+        self.tx.send(Msg::Data(data)).map_err(|_| io::Error::other("the snapshot writer thread stopped"))
+    }
+}
+
+impl Write for Chunks {
+    fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+        self.buf.extend_from_slice(b);
+        if self.buf.len() >= CHUNK_BYTES {
+            self.hand_over()?;
+        }
+        Ok(b.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.hand_over()
+    }
+}
+
+struct SinkState {
+    w: Option<RdbWriter<Chunks>>,
+    /// Database of the last SELECTDB written.
+    current_db: Option<usize>,
+    /// Keys and expiring keys per database when the save began (RESIZEDB).
+    sizes: Vec<(u64, u64)>,
+    recency: RecencyRule,
+    error: Option<String>,
+}
+
+/// The keyspace's view of a background save: where keys go.
+pub struct BgSink {
+    state: RefCell<SinkState>,
+    in_flight: Arc<AtomicUsize>,
+    /// Most bytes waiting for the writer thread at once (the extra memory
+    /// the save took: INFO's `rdb_last_cow_size` reports it).
+    peak: std::cell::Cell<usize>,
+}
+
+impl Snapshot for BgSink {
+    fn save(&self, origin: usize, e: &Entry, expire_ms: Option<i64>) {
+        let mut st = self.state.borrow_mut();
+        let st = &mut *st;
+        let Some(w) = st.w.as_mut() else { return };
+        let mut put = || -> io::Result<()> {
+            if st.current_db != Some(origin) {
+                let (keys, expires) = st.sizes.get(origin).copied().unwrap_or((0, 0));
+                w.select_db(origin as u64, keys, expires)?;
+                st.current_db = Some(origin);
+            }
+            w.key(&e.key, &e.value, expire_ms, st.recency.of(e))
+        };
+        if let Err(err) = put() {
+            st.error = Some(format!("Background saving error: {err}"));
+            st.w = None;
+        }
+        let n = self.in_flight.load(Ordering::Relaxed);
+        if n > self.peak.get() {
+            self.peak.set(n);
+        }
+    }
+}
+
+/// A background save in progress, as the server keeps it.
+pub struct Background {
+    pub sink: std::rc::Rc<BgSink>,
+    /// Taken by whoever waits for the writer thread's verdict.
+    pub done: Option<Receiver<Result<u64, String>>>,
+    pub started_ms: i64,
+    /// Keys when it began (INFO `current_save_keys_total`).
+    pub keys_total: u64,
+}
+
+impl Background {
+    /// Starts a background save of `ks`: the point in time is now. The
+    /// writer thread is started here and only ever touches the file.
+    pub fn start(ks: &mut Keyspace, spec: SaveSpec, now_ms: i64) -> Result<Background, String> {
+        let (tx, rx) = channel::<Msg>();
+        let (done_tx, done_rx) = channel();
+        let in_flight = Arc::new(AtomicUsize::new(0));
+        let tmp = spec.temp_path("bg");
+        let thread_flight = in_flight.clone();
+        let (path, tmp2) = (spec.path.clone(), tmp.clone());
+        std::thread::Builder::new()
+            .name("bgsave".into())
+            .spawn(move || {
+                let r = write_file(&rx, &tmp2, &path, &thread_flight);
+                let _ = done_tx.send(r);
+            })
+            .map_err(|e| format!("Can't start the background save: {e}"))?;
+        let chunks = Chunks { buf: Vec::with_capacity(CHUNK_BYTES), tx, in_flight: in_flight.clone() };
+        let w = spec.write_head(chunks).map_err(|e| describe(&e, &tmp))?;
+        let sizes = ks.dbs.iter().map(|d| (d.len() as u64, d.expires.len() as u64)).collect();
+        let sink = std::rc::Rc::new(BgSink {
+            state: RefCell::new(SinkState { w: Some(w), current_db: None, sizes, recency: spec.recency, error: None }),
+            in_flight,
+            peak: std::cell::Cell::new(0),
+        });
+        let keys_total = ks.total_keys() as u64;
+        ks.begin_snapshot(sink.clone());
+        Ok(Background { sink, done: Some(done_rx), started_ms: now_ms, keys_total })
+    }
+
+    /// Whether the writer thread is far enough behind that the walk should
+    /// wait for it.
+    pub fn throttled(&self) -> bool {
+        self.sink.in_flight.load(Ordering::Relaxed) > IN_FLIGHT_BYTES_MAX
+    }
+
+    /// Keys written so far (INFO `current_save_keys_processed`).
+    pub fn keys_done(&self) -> u64 {
+        self.sink.state.borrow().w.as_ref().map_or(0, |w| w.keys_written())
+    }
+
+    pub fn peak_bytes(&self) -> usize {
+        self.sink.peak.get()
+    }
+
+    /// After the walk ended: the end record and checksum go out and the
+    /// writer thread commits the file. `Err` when encoding failed earlier
+    /// (the writer thread then removes its temporary file).
+    pub fn finish(&self) -> Result<(), String> {
+        let mut st = self.sink.state.borrow_mut();
+        if let Some(e) = st.error.take() {
+            return Err(e);
+        }
+        let Some(w) = st.w.take() else {
+            return Err("Background saving error: the snapshot was abandoned".into());
+        };
+        let mut chunks = w.finish().map_err(|e| format!("Background saving error: {e}"))?;
+        chunks.hand_over().map_err(|e| format!("Background saving error: {e}"))?;
+        chunks.tx.send(Msg::Commit).map_err(|_| "Background saving error: the writer thread stopped".to_string())
+    }
+
+    /// Abandons the save: nothing more is written and the writer thread
+    /// removes its temporary file.
+    pub fn abort(&self) {
+        self.sink.state.borrow_mut().w = None;
+    }
+}
+
+/// The writer thread: writes chunks as they come, then commits the file on
+/// `Commit`; if the sender goes away first, removes the temporary file.
+fn write_file(rx: &Receiver<Msg>, tmp: &Path, path: &Path, in_flight: &AtomicUsize) -> Result<u64, String> {
+    let mut f = match File::create(tmp) {
+        Ok(f) => Some(f),
+        Err(e) => return Err(describe(&e, tmp)),
+    };
+    let mut failed: Option<io::Error> = None;
+    let mut written = 0u64;
+    for msg in rx.iter() {
+        match msg {
+            Msg::Data(d) => {
+                in_flight.fetch_sub(d.len(), Ordering::Relaxed);
+                if failed.is_none() {
+                    if let Some(file) = f.as_mut() {
+                        match file.write_all(&d) {
+                            Ok(()) => written += d.len() as u64,
+                            Err(e) => failed = Some(e),
+                        }
+                    }
+                }
+            }
+            Msg::Commit => {
+                let r = match (failed.take(), f.take()) {
+                    (Some(e), _) => Err(e),
+                    (None, Some(file)) => commit(file, tmp, path),
+                    (None, None) => Err(io::Error::other("file already closed")),
+                };
+                return r.map(|()| written).map_err(|e| {
+                    let _ = std::fs::remove_file(tmp);
+                    describe(&e, tmp)
+                });
+            }
+        }
+    }
+    drop(f);
+    let _ = std::fs::remove_file(tmp);
+    Err("Background saving was abandoned".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keyspace::Value;
+    use crate::persistence::rdb::{Item, LoadOptions, RdbReader};
+    use std::collections::BTreeMap;
+
+    fn spec(dir: &Path) -> SaveSpec {
+        SaveSpec {
+            path: dir.join("dump.rdb"),
+            opts: SaveOptions::default(),
+            recency: RecencyRule::None,
+            redis_ver: "7.0.15".into(),
+            ctime_secs: 0,
+            used_mem: 0,
+        }
+    }
+
+    /// Every key of a file: (db, key) -> (value bytes for strings, expiry).
+    fn read_back(path: &Path) -> BTreeMap<(u64, Vec<u8>), (Vec<u8>, Option<i64>)> {
+        let bytes = std::fs::read(path).unwrap();
+        let mut out = BTreeMap::new();
+        for item in RdbReader::new(&bytes, LoadOptions::default()).unwrap() {
+            if let Item::Key(k) = item.unwrap() {
+                let v = k.value.unwrap().as_bytes().unwrap().into_owned();
+                assert!(out.insert((k.db, k.key.as_bytes().to_vec()), (v, k.expire_ms)).is_none(), "key twice");
+            }
+        }
+        out
+    }
+
+    fn wait(bg: &mut Background) -> Result<u64, String> {
+        bg.done.take().unwrap().recv().unwrap()
+    }
+
+    #[test]
+    fn background_save_keeps_the_point_in_time_under_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ks = Keyspace::new(4);
+        for i in 0..5000 {
+            ks.dbs[i % 2].set(format!("k{i}").as_bytes(), Value::string(format!("v{i}").as_bytes()), false, 0);
+        }
+        ks.dbs[0].set_expire(b"k0", 9_999_999_999_999);
+        let mut expect = BTreeMap::new();
+        for db in &ks.dbs {
+            for e in db.dict.iter() {
+                let v = e.value.as_bytes().unwrap().into_owned();
+                expect.insert((db.id as u64, e.key.as_bytes().to_vec()), (v, db.expire_of(&e.key)));
+            }
+        }
+        let mut bg = Background::start(&mut ks, spec(dir.path()), 0).unwrap();
+        let mut round = 0;
+        while !ks.snapshot_step(100) {
+            // Between steps: overwrite, delete, create, expire, persist,
+            // rename across databases, swap and flush.
+            round += 1;
+            let k = format!("k{}", round * 7 % 5000);
+            let db = round * 7 % 5000 % 2;
+            match round % 6 {
+                0 => ks.dbs[db].set(k.as_bytes(), Value::string(b"changed"), false, 0),
+                1 => drop(ks.dbs[db].remove(k.as_bytes())),
+                2 => ks.dbs[3].set(format!("new{round}").as_bytes(), Value::string(b"n"), false, 0),
+                3 if ks.dbs[db].peek(k.as_bytes()).is_some() => ks.dbs[db].set_expire(k.as_bytes(), 1),
+                4 => {
+                    if let Some((e, at)) = ks.dbs[db].take(k.as_bytes()) {
+                        ks.dbs[2].add_entry(e, at);
+                    }
+                }
+                _ => {}
+            }
+            if round == 10 {
+                ks.swap(0, 2);
+            }
+            if round == 20 {
+                ks.flush(Some(1), false);
+            }
+        }
+        assert!(round > 20, "the walk took {round} steps: too few to interleave every kind of change");
+        bg.finish().unwrap();
+        wait(&mut bg).unwrap();
+        ks.end_snapshot();
+        assert_eq!(read_back(&dir.path().join("dump.rdb")), expect);
+        assert!(std::fs::read_dir(dir.path()).unwrap().count() == 1, "no temp file left");
+    }
+
+    #[test]
+    fn foreground_save_writes_everything_and_replaces_atomically() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ks = Keyspace::new(2);
+        ks.dbs[1].set(b"a", Value::string(b"1"), false, 0);
+        save(&ks, &spec(dir.path())).unwrap();
+        ks.dbs[1].set(b"b", Value::string(b"2"), false, 0);
+        save(&ks, &spec(dir.path())).unwrap();
+        let got = read_back(&dir.path().join("dump.rdb"));
+        assert_eq!(got.len(), 2);
+        assert!(std::fs::read_dir(dir.path()).unwrap().count() == 1);
+        let bad = SaveSpec { path: dir.path().join("missing/dump.rdb"), ..spec(dir.path()) };
+        assert!(save(&ks, &bad).unwrap_err().contains("Failed saving the DB"));
+    }
+
+    #[test]
+    fn an_abandoned_background_save_leaves_no_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ks = Keyspace::new(1);
+        ks.dbs[0].set(b"a", Value::string(b"1"), false, 0);
+        let mut bg = Background::start(&mut ks, spec(dir.path()), 0).unwrap();
+        bg.abort();
+        ks.end_snapshot();
+        assert!(bg.finish().is_err());
+        assert!(wait(&mut bg).is_err());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+}
