@@ -25,6 +25,8 @@ pub enum Action {
     },
     /// Re-read listening settings after CONFIG SET port/bind.
     Rebind,
+    /// A background save began: drive it.
+    Bgsave,
     /// CLIENT UNPAUSE: wake the clients a pause holds.
     Unpause,
 }
@@ -226,6 +228,8 @@ pub struct State {
     /// Unix time (seconds) of the last successful save; the start time until
     /// the persistence layer saves.
     pub lastsave: i64,
+    /// Saving and loading: the background save in progress, past outcomes.
+    pub persist: crate::persistence::status::Persist,
     pub slowlog: Slowlog,
     /// Latency monitor events by name ("command", "fast-command").
     pub latency_events: HashMap<&'static str, LatencyEvent>,
@@ -285,6 +289,7 @@ impl State {
             shutting_down: false,
             replid,
             lastsave: now / 1000,
+            persist: Default::default(),
             slowlog: Slowlog::default(),
             latency_events: HashMap::new(),
             monitors: Vec::new(),

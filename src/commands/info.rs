@@ -360,26 +360,51 @@ fn memory(st: &mut State, out: &mut String) {
 }
 
 fn persistence(st: &State, out: &mut String) {
+    let p = &st.persist;
+    let now_ms = st.now_ms();
     out.push_str("# Persistence\r\n");
+    fields!(out, "loading" => u8::from(st.loading));
+    if let Some(l) = &p.loading {
+        let elapsed = (now_ms - l.start_ms).max(0) as f64 / 1000.0;
+        let perc = if l.total_bytes > 0 { l.loaded_bytes as f64 * 100.0 / l.total_bytes as f64 } else { 0.0 };
+        let eta = if l.loaded_bytes > 0 && elapsed > 0.0 {
+            ((l.total_bytes - l.loaded_bytes.min(l.total_bytes)) as f64 / (l.loaded_bytes as f64 / elapsed)) as i64
+        } else {
+            1
+        };
+        fields!(out,
+            "async_loading" => 0,
+            "loading_start_time" => l.start_secs,
+            "loading_total_bytes" => l.total_bytes,
+            "loading_rdb_used_mem" => l.rdb_used_mem,
+            "loading_loaded_bytes" => l.loaded_bytes,
+            "loading_loaded_perc" => format!("{perc:.2}"),
+            "loading_eta_seconds" => eta,
+        );
+    } else {
+        fields!(out, "async_loading" => 0);
+    }
+    let (processed, total, current_secs) = match &p.bg {
+        Some(bg) => (bg.keys_done(), bg.keys_total, (now_ms - bg.started_ms) / 1000),
+        None => (0, 0, -1),
+    };
     fields!(out,
-        "loading" => u8::from(st.loading),
-        "async_loading" => 0,
         "current_cow_peak" => 0,
         "current_cow_size" => 0,
         "current_cow_size_age" => 0,
         "current_fork_perc" => "0.00",
-        "current_save_keys_processed" => 0,
-        "current_save_keys_total" => 0,
+        "current_save_keys_processed" => processed,
+        "current_save_keys_total" => total,
         "rdb_changes_since_last_save" => st.dirty,
-        "rdb_bgsave_in_progress" => 0,
+        "rdb_bgsave_in_progress" => u8::from(p.bg.is_some()),
         "rdb_last_save_time" => st.lastsave,
-        "rdb_last_bgsave_status" => "ok",
-        "rdb_last_bgsave_time_sec" => -1,
-        "rdb_current_bgsave_time_sec" => -1,
-        "rdb_saves" => 0,
-        "rdb_last_cow_size" => 0,
-        "rdb_last_load_keys_expired" => 0,
-        "rdb_last_load_keys_loaded" => 0,
+        "rdb_last_bgsave_status" => if p.last_bgsave_ok { "ok" } else { "err" },
+        "rdb_last_bgsave_time_sec" => p.last_bgsave_secs,
+        "rdb_current_bgsave_time_sec" => current_secs,
+        "rdb_saves" => p.saves,
+        "rdb_last_cow_size" => p.last_extra_bytes,
+        "rdb_last_load_keys_expired" => p.last_load.keys_expired,
+        "rdb_last_load_keys_loaded" => p.last_load.keys_loaded,
         "aof_enabled" => 0,
         "aof_rewrite_in_progress" => 0,
         "aof_rewrite_scheduled" => 0,

@@ -564,6 +564,15 @@ fn flushall(ctx: &mut Ctx, args: &[&[u8]]) {
         touch_watched_replaced(ctx.st, db, None, now);
     }
     let removed = ctx.st.keyspace.flush(None, lazy);
+    // As in Redis, a save in progress is dropped and, with save rules, the
+    // now empty dataset saved at once; the changes still count, so the
+    // flush reaches the write path.
+    super::persist::abort_background(ctx.st, "Background saving stopped by FLUSHALL");
+    if !ctx.st.config.save_params.is_empty() {
+        let dirty = ctx.st.dirty;
+        let _ = super::persist::save_now(ctx.st);
+        ctx.st.dirty = dirty;
+    }
     ctx.dirty += removed + 1;
     ctx.out.ok();
 }

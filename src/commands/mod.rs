@@ -19,6 +19,7 @@ pub mod lists;
 pub mod meta;
 pub mod multi;
 pub mod notify;
+pub mod persist;
 pub mod pubsub;
 pub mod server;
 pub mod sets;
@@ -197,6 +198,10 @@ pub fn process(st: &mut State, cid: ClientId, args: &[&[u8]], out: &mut ReplyBuf
     if client.multi.is_some() && cmd.flags & flags::NO_MULTI != 0 {
         return reject_cmd(st, cid, out, cmd, "ERR Command not allowed inside a transaction");
     }
+    if persist::writes_refused(st) && st.clients.get(cid).is_some_and(|c| refused_on_disk_error(cmd, c)) {
+        return reject_cmd(st, cid, out, cmd, persist::MISCONF);
+    }
+    let client = st.clients.get_mut(cid).expect("registered");
     if client.in_pubsub_mode() && !allowed_in_pubsub(cmd.name) {
         let msg = format!(
             "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
@@ -219,6 +224,22 @@ pub fn process(st: &mut State, cid: ClientId, args: &[&[u8]], out: &mut ReplyBuf
     if !st.ready_keys.is_empty() {
         blocking::serve_ready(st);
     }
+}
+
+/// What a failed save refuses: writes, an EXEC of queued writes, and PING
+/// (so that a monitoring client notices), as Redis does.
+fn refused_on_disk_error(cmd: &Command, client: &crate::clients::Client) -> bool {
+    cmd.flags & flags::WRITE != 0
+        || cmd.name == "ping"
+        || (cmd.name == "exec" && client.multi.as_ref().is_some_and(queues_writes))
+}
+
+/// Whether a transaction has a write command queued.
+fn queues_writes(m: &crate::clients::Multi) -> bool {
+    m.queue.iter().any(|argv| {
+        let args: Vec<&[u8]> = argv.iter().map(|a| a.as_slice()).collect();
+        matches!(lookup(&args), Lookup::Found(c) if c.flags & flags::WRITE != 0)
+    })
 }
 
 fn debug_allowed(setting: &str, addr: &str) -> bool {

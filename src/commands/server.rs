@@ -23,7 +23,6 @@ pub const COMMANDS: &[Command] = &[
     Command::new("debug", -2, ADMIN | NOSCRIPT | LOADING | STALE | PROTECTED, debug::debug),
     Command::new("shutdown", -1, ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | SENTINEL | ALLOW_BUSY, shutdown),
     Command::new("time", 1, LOADING | STALE | FAST, time),
-    Command::new("lastsave", 1, LOADING | STALE | FAST, lastsave),
     Command::new("role", 1, NOSCRIPT | LOADING | STALE | FAST | SENTINEL, role),
     Command::new("monitor", 1, ADMIN_CMD, monitor),
     Command::new("slowlog", -2, 0, noop).subs(slowlog::SUBS),
@@ -205,10 +204,6 @@ fn time(ctx: &mut Ctx, _: &[&[u8]]) {
     ctx.out.bulk(now.subsec_micros().to_string().as_bytes());
 }
 
-fn lastsave(ctx: &mut Ctx, _: &[&[u8]]) {
-    ctx.out.int(ctx.st.lastsave);
-}
-
 fn role(ctx: &mut Ctx, _: &[&[u8]]) {
     ctx.out.array(3);
     ctx.out.bulk(b"master");
@@ -264,12 +259,10 @@ fn shutdown(ctx: &mut Ctx, args: &[&[u8]]) {
 /// and the server keeps running; the reason has been logged.
 pub fn prepare_shutdown(st: &mut State, save: Option<bool>, force: bool) -> Result<(), String> {
     let save = save.unwrap_or(!st.config.save_params.is_empty());
+    super::persist::abort_background(st, "There is a child saving an .rdb. Killing it!");
     if save {
-        // The persistence layer writes the final snapshot here (and fails
-        // the shutdown on error unless `force`); until it exists there is
-        // nothing to write.
-        let saved: Result<(), String> = Ok(());
-        if let Err(e) = saved {
+        st.log(LogLevel::Notice, "Saving the final RDB snapshot before exiting.");
+        if let Err(e) = super::persist::save_now(st) {
             st.log(LogLevel::Warning, &format!("Error trying to save the DB, can't exit: {e}"));
             if !force {
                 return Err(e);

@@ -58,7 +58,7 @@ impl Command {
 fn unknown_container(_: &mut Ctx, _: &[&[u8]]) {}
 
 /// Every module's table.
-fn modules() -> [&'static [Command]; 16] {
+fn modules() -> [&'static [Command]; 17] {
     [
         super::strings::COMMANDS,
         super::bits::COMMANDS,
@@ -76,6 +76,7 @@ fn modules() -> [&'static [Command]; 16] {
         super::sets::COMMANDS,
         super::zsets::COMMANDS,
         super::sort::COMMANDS,
+        super::persist::COMMANDS,
     ]
 }
 

@@ -164,6 +164,13 @@ pub struct Config {
     pub stop_writes_on_bgsave_error: bool,
     pub rdbcompression: bool,
     pub rdbchecksum: bool,
+    /// "no", "yes" or "clients": when RESTORE payloads are checked deeply.
+    pub sanitize_dump_payload: String,
+    /// Test knob: microseconds to spend per key saved (negative: sleep a
+    /// microsecond once in that many keys), to hold a save open.
+    pub rdb_key_save_delay: i32,
+    /// Test knob: the same per key loaded.
+    pub key_load_delay: i32,
     pub appendonly: bool,
     pub appendfsync: AppendFsync,
     pub appendfilename: String,
@@ -305,6 +312,9 @@ impl Config {
             stop_writes_on_bgsave_error: false,
             rdbcompression: false,
             rdbchecksum: false,
+            sanitize_dump_payload: String::new(),
+            rdb_key_save_delay: 0,
+            key_load_delay: 0,
             appendonly: false,
             appendfsync: AppendFsync::Everysec,
             appendfilename: String::new(),

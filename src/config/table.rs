@@ -339,8 +339,8 @@ pub(crate) static TABLE: &[Directive] = &[
     d("tls-session-cache-size", int(0, I32_MAX), "20480", MUT, TLS),
     d("tls-session-cache-timeout", int(0, I32_MAX), "300", MUT, TLS),
     // Hidden debugging knobs (CONFIG GET finds them only by exact name).
-    d("key-load-delay", int(I32_MIN, I32_MAX), "0", HIDDEN, X),
-    d("rdb-key-save-delay", int(I32_MIN, I32_MAX), "0", HIDDEN, X),
+    d("key-load-delay", int(I32_MIN, I32_MAX), "0", HIDDEN, E),
+    d("rdb-key-save-delay", int(I32_MIN, I32_MAX), "0", HIDDEN, E),
     d("loading-process-events-interval-bytes", int(1024, I32_MAX), "2097152", HIDDEN, X),
     d("watchdog-period", int(0, I32_MAX), "0", HIDDEN, X),
     d("use-exit-on-panic", BOOL, "no", HIDDEN, X),

@@ -6,3 +6,4 @@
 pub mod load;
 pub mod rdb;
 pub mod snapshot;
+pub mod status;

@@ -513,6 +513,9 @@ pub(super) fn handle_actions(shared: &SharedRef, st: &mut State) {
             Action::Rebind => {
                 log::warning("Changing the listening address at runtime needs a restart in this version");
             }
+            Action::Bgsave => {
+                tokio::task::spawn_local(super::persist::drive_bgsave(shared.clone()));
+            }
         }
     }
 }

@@ -43,6 +43,8 @@ pub async fn run(shared: SharedRef) {
             st.prop.emit(&ops);
         }
         sample_ops(&mut st);
+        crate::commands::persist::cron(&mut st);
+        super::conn::handle_actions(&shared, &mut st);
     }
 }
 

@@ -8,6 +8,7 @@
 mod conn;
 pub mod cron;
 pub mod log;
+mod persist;
 
 use crate::config::Config;
 use crate::state::State;
@@ -136,6 +137,10 @@ async fn serve(config: Config) -> Result<i32, StartError> {
     }
     tokio::task::spawn_local(cron::run(shared.clone()));
     tokio::task::spawn_local(housekeeping(shared.clone()));
+    if let Err(e) = persist::load_at_startup(&shared).await {
+        log::warning(&e);
+        return Err(StartError(e));
+    }
     log::notice("Ready to accept connections");
 
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())

@@ -1,0 +1,210 @@
+//! The network layer's part in persistence: driving a background save in
+//! small steps between other clients' commands, and loading the snapshot
+//! at start-up while clients that connect are told `-LOADING`.
+//!
+//! Invariant: the state is borrowed only for one step (about a
+//! millisecond of work), never across an await, so no client waits longer
+//! than a step for a save or a load to let it in.
+
+use super::{log, SharedRef};
+use crate::commands::persist::background_done;
+use crate::persistence::load::{Loader, Note};
+use crate::persistence::rdb::{Limits, LoadOptions};
+use crate::persistence::status::LoadProgress;
+use std::rc::Rc;
+use std::sync::mpsc::TryRecvError;
+use std::time::{Duration, Instant};
+
+/// Work done per step before letting other tasks run.
+const STEP_TIME: Duration = Duration::from_millis(1);
+/// Keys saved (or records loaded) between two looks at the clock.
+const STEP_KEYS: usize = 64;
+/// How often the finished save polls the writer thread.
+const POLL: Duration = Duration::from_millis(1);
+
+/// Time owed to a `rdb-key-save-delay`/`key-load-delay` setting after one
+/// more key, in microseconds: the delay itself, or for a negative setting
+/// one microsecond once in that many keys (as Redis's test knob).
+fn key_delay_us(setting: i32, draw: u64) -> u64 {
+    match setting {
+        0 => 0,
+        d if d > 0 => d as u64,
+        d => u64::from(draw % d.unsigned_abs() as u64 == 0),
+    }
+}
+
+/// Walks the background save that was just started to its end, then
+/// waits for its file to be committed and records the outcome. Stops
+/// early if the save is abandoned (FLUSHALL, SHUTDOWN) or replaced.
+pub async fn drive_bgsave(shared: SharedRef) {
+    let Some(mine) = shared.state.borrow().persist.bg.as_ref().map(|b| b.sink.clone()) else { return };
+    let ours = |st: &crate::state::State| st.persist.bg.as_ref().is_some_and(|b| Rc::ptr_eq(&b.sink, &mine));
+    let mut owed_us = 0u64;
+    loop {
+        let pause = {
+            let mut st = shared.state.borrow_mut();
+            if !ours(&st) {
+                return;
+            }
+            let throttled = st.persist.bg.as_ref().is_some_and(|b| b.throttled());
+            let delay = st.config.rdb_key_save_delay;
+            let done = if throttled {
+                false
+            } else if delay != 0 {
+                let d = st.keyspace.snapshot_step(1);
+                owed_us += key_delay_us(delay, st.rng.next_u64());
+                d
+            } else {
+                let start = Instant::now();
+                loop {
+                    let d = st.keyspace.snapshot_step(STEP_KEYS);
+                    if d || start.elapsed() >= STEP_TIME {
+                        break d;
+                    }
+                }
+            };
+            if done {
+                let finished = st.persist.bg.as_ref().map(|b| b.finish()).unwrap_or(Ok(()));
+                // Every key is saved: the databases need not report changes.
+                st.keyspace.end_snapshot();
+                if let Err(e) = finished {
+                    return background_done(&mut st, Err(e));
+                }
+                break;
+            }
+            if throttled {
+                Some(Duration::from_millis(1))
+            } else if owed_us >= 1000 {
+                let ms = owed_us / 1000;
+                owed_us %= 1000;
+                Some(Duration::from_millis(ms))
+            } else {
+                None
+            }
+        };
+        match pause {
+            Some(d) => tokio::time::sleep(d).await,
+            None => tokio::task::yield_now().await,
+        }
+    }
+    loop {
+        tokio::time::sleep(POLL).await;
+        let mut st = shared.state.borrow_mut();
+        if !ours(&st) {
+            return;
+        }
+        let verdict = match st.persist.bg.as_ref().and_then(|b| b.done.as_ref()).map(|rx| rx.try_recv()) {
+            Some(Ok(r)) => r,
+            Some(Err(TryRecvError::Empty)) => continue,
+            _ => Err("Background saving error: the writer thread stopped".into()),
+        };
+        return background_done(&mut st, verdict);
+    }
+}
+
+fn note(n: Note) {
+    match n {
+        Note::Notice(m) => log::notice(&m),
+        Note::Warning(m) => log::warning(&m),
+    }
+}
+
+/// Loads `dir/dbfilename` if it exists, before the server says it is
+/// ready; clients connecting meanwhile get `-LOADING`. An unreadable or
+/// damaged file is an error: the server must not start without its data.
+pub async fn load_at_startup(shared: &SharedRef) -> Result<(), String> {
+    let (path, opts, dbs, lru) = {
+        let st = shared.state.borrow();
+        let c = &st.config;
+        let path = std::path::Path::new(&c.dir).join(&c.dbfilename);
+        let opts = LoadOptions {
+            limits: Limits::from_config(c),
+            deep: c.sanitize_dump_payload == "yes",
+            verify_checksum: c.rdbchecksum,
+            build_values: true,
+        };
+        let lru = matches!(
+            c.maxmemory_policy,
+            crate::config::MaxmemoryPolicy::AllkeysLru | crate::config::MaxmemoryPolicy::VolatileLru
+        );
+        (path, opts, c.databases, lru)
+    };
+    let file = match std::fs::File::open(&path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(format!("Fatal error loading the DB ({}): {e}. Exiting.", path.display())),
+    };
+    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    if len == 0 {
+        return Err(format!("Short read loading the DB ({}): the file is empty. Exiting.", path.display()));
+    }
+    // SAFETY: the map is read only; the file is ours (the data directory)
+    // and is replaced only by rename, which leaves this mapping intact.
+    let map = unsafe { memmap2::Mmap::map(&file) }
+        .map_err(|e| format!("Fatal error loading the DB ({}): {e}. Exiting.", path.display()))?;
+    let started = Instant::now();
+    let mut loader = {
+        let mut st = shared.state.borrow_mut();
+        let now = st.now_ms();
+        st.loading = true;
+        st.persist.loading =
+            Some(LoadProgress { start_secs: now / 1000, total_bytes: len, start_ms: now, ..Default::default() });
+        Loader::new(&map, opts, dbs, now, lru).map_err(|e| format!("{e} ({})", path.display()))?
+    };
+    let mut owed_us = 0u64;
+    loop {
+        let pause = {
+            let mut st = shared.state.borrow_mut();
+            let delay = st.config.key_load_delay;
+            let step = if delay != 0 {
+                owed_us += key_delay_us(delay, st.rng.next_u64());
+                loader.step(&mut st.keyspace, 1, &mut note)
+            } else {
+                let start = Instant::now();
+                loop {
+                    match loader.step(&mut st.keyspace, STEP_KEYS, &mut note) {
+                        Ok(false) if start.elapsed() < STEP_TIME => continue,
+                        r => break r,
+                    }
+                }
+            };
+            let offset = loader.offset() as u64;
+            if let Some(p) = st.persist.loading.as_mut() {
+                p.loaded_bytes = offset;
+                p.rdb_used_mem = loader.stats().used_mem.unwrap_or(0);
+            }
+            match step {
+                Err(e) => {
+                    st.loading = false;
+                    st.persist.loading = None;
+                    return Err(format!(
+                        "Short read or damaged data loading the DB ({}): {e}. Unrecoverable error, aborting now.",
+                        path.display()
+                    ));
+                }
+                Ok(true) => {
+                    st.loading = false;
+                    st.persist.loading = None;
+                    let stats = loader.stats().clone();
+                    log::notice(&format!(
+                        "Done loading RDB, keys loaded: {}, keys expired: {}.",
+                        stats.keys_loaded, stats.keys_expired
+                    ));
+                    log::notice(&format!("DB loaded from disk: {:.3} seconds", started.elapsed().as_secs_f64()));
+                    st.persist.last_load = stats;
+                    return Ok(());
+                }
+                Ok(false) if owed_us >= 1000 => {
+                    let ms = owed_us / 1000;
+                    owed_us %= 1000;
+                    Some(Duration::from_millis(ms))
+                }
+                Ok(false) => None,
+            }
+        };
+        match pause {
+            Some(d) => tokio::time::sleep(d).await,
+            None => tokio::task::yield_now().await,
+        }
+    }
+}
