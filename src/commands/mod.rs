@@ -10,6 +10,7 @@ pub mod blocking;
 pub mod client;
 pub mod command;
 pub mod connection;
+pub mod dump;
 pub mod expire;
 pub mod hashes;
 pub mod info;

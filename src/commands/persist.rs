@@ -10,8 +10,10 @@
 use super::flags::*;
 use super::table::Command;
 use super::Ctx;
+use crate::config::Config;
 use crate::config::{LogLevel, MaxmemoryPolicy};
-use crate::persistence::rdb::SaveOptions;
+use crate::persistence::load::{load_all, Note};
+use crate::persistence::rdb::{Limits, LoadOptions, SaveOptions};
 use crate::persistence::snapshot::{self, Background, RecencyRule, SaveSpec};
 use crate::state::{Action, State};
 use crate::util::eq_ic;
@@ -47,6 +49,36 @@ pub fn save_spec(st: &State) -> SaveSpec {
         ctime_secs: now / 1000,
         used_mem: super::info::alloc_stats().allocated,
     }
+}
+
+/// How this configuration reads snapshots, and whether IDLE records set
+/// access clocks (an LRU policy).
+pub fn load_options(c: &Config) -> (LoadOptions, bool) {
+    let opts = LoadOptions {
+        limits: Limits::from_config(c),
+        deep: c.sanitize_dump_payload == "yes",
+        verify_checksum: c.rdbchecksum,
+        build_values: true,
+    };
+    let lru = matches!(c.maxmemory_policy, MaxmemoryPolicy::AllkeysLru | MaxmemoryPolicy::VolatileLru);
+    (opts, lru)
+}
+
+/// Loads `dir/dbfilename` into the keyspace in one go (DEBUG RELOAD);
+/// `merge` lets its keys replace existing ones.
+pub fn load_file(st: &mut State, merge: bool) -> Result<(), String> {
+    let path = std::path::Path::new(&st.config.dir).join(&st.config.dbfilename);
+    let bytes = std::fs::read(&path).map_err(|e| format!("Error reading {}: {e}", path.display()))?;
+    let (opts, lru) = load_options(&st.config);
+    let now = st.now_ms();
+    let logger = st.logger;
+    let mut note = |n: Note| match n {
+        Note::Notice(m) => logger(LogLevel::Notice, &m),
+        Note::Warning(m) => logger(LogLevel::Warning, &m),
+    };
+    let stats = load_all(&mut st.keyspace, &bytes, opts, now, lru, merge, &mut note)?;
+    st.persist.last_load = stats;
+    Ok(())
 }
 
 /// A foreground save (SAVE, SHUTDOWN, FLUSHALL, DEBUG RELOAD): on success

@@ -3,6 +3,7 @@
 //! every call (slow log, latency monitor and histograms, MONITOR feed).
 
 mod debug;
+pub mod digest;
 mod latency;
 mod memory;
 mod slowlog;

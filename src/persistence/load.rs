@@ -42,6 +42,9 @@ pub struct Loader<'a> {
     lru: bool,
     /// Drop keys already expired (a primary does; a replica keeps them).
     drop_expired: bool,
+    /// A key given twice, or already present, replaces the one before
+    /// (DEBUG RELOAD MERGE) instead of stopping the load.
+    pub allow_dup: bool,
 }
 
 impl<'a> Loader<'a> {
@@ -59,6 +62,7 @@ impl<'a> Loader<'a> {
             now_ms,
             lru,
             drop_expired: true,
+            allow_dup: false,
         })
     }
 
@@ -118,6 +122,12 @@ impl<'a> Loader<'a> {
                         return Err("internal error: a key was read without its value".into());
                     };
                     let d = &mut ks.dbs[db];
+                    if self.allow_dup {
+                        if let Some(old) = d.remove(&k.key) {
+                            ks.lazyfree.drop_entry(old);
+                        }
+                    }
+                    let d = &mut ks.dbs[db];
                     if d.peek(&k.key).is_some() {
                         return Err(format!(
                             "RDB has duplicated key '{}' in DB {db}",
@@ -175,10 +185,12 @@ pub fn load_all(
     opts: LoadOptions,
     now_ms: i64,
     lru: bool,
+    allow_dup: bool,
     note: &mut dyn FnMut(Note),
 ) -> Result<LoadStats, String> {
     let databases = ks.dbs.len();
     let mut l = Loader::new(bytes, opts, databases, now_ms, lru).map_err(|e| e.to_string())?;
+    l.allow_dup = allow_dup;
     while !l.step(ks, usize::MAX, note)? {}
     Ok(l.stats)
 }
@@ -200,7 +212,7 @@ mod tests {
 
     fn load(bytes: &[u8], dbs: usize) -> Result<(Keyspace, LoadStats), String> {
         let mut ks = Keyspace::new(dbs);
-        let stats = load_all(&mut ks, bytes, LoadOptions::default(), 1_000_000, true, &mut |_| {})?;
+        let stats = load_all(&mut ks, bytes, LoadOptions::default(), 1_000_000, true, false, &mut |_| {})?;
         Ok((ks, stats))
     }
 

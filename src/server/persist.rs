@@ -9,7 +9,6 @@
 use super::{log, SharedRef};
 use crate::commands::persist::background_done;
 use crate::persistence::load::{Loader, Note};
-use crate::persistence::rdb::{Limits, LoadOptions};
 use crate::persistence::status::LoadProgress;
 use std::rc::Rc;
 use std::sync::mpsc::TryRecvError;
@@ -116,18 +115,8 @@ pub async fn load_at_startup(shared: &SharedRef) -> Result<(), String> {
     let (path, opts, dbs, lru) = {
         let st = shared.state.borrow();
         let c = &st.config;
-        let path = std::path::Path::new(&c.dir).join(&c.dbfilename);
-        let opts = LoadOptions {
-            limits: Limits::from_config(c),
-            deep: c.sanitize_dump_payload == "yes",
-            verify_checksum: c.rdbchecksum,
-            build_values: true,
-        };
-        let lru = matches!(
-            c.maxmemory_policy,
-            crate::config::MaxmemoryPolicy::AllkeysLru | crate::config::MaxmemoryPolicy::VolatileLru
-        );
-        (path, opts, c.databases, lru)
+        let (opts, lru) = crate::commands::persist::load_options(c);
+        (std::path::Path::new(&c.dir).join(&c.dbfilename), opts, c.databases, lru)
     };
     let file = match std::fs::File::open(&path) {
         Ok(f) => f,

@@ -33,8 +33,14 @@ impl Harness {
     /// Runs a command; returns (reply bytes, propagated bytes).
     pub fn run(&mut self, args: &[&str]) -> (String, String) {
         let argv: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
+        self.run_bytes(&argv)
+    }
+
+    /// `run` for arguments that are not text (DUMP payloads).
+    #[allow(dead_code)]
+    pub fn run_bytes(&mut self, argv: &[&[u8]]) -> (String, String) {
         let mut out = ReplyBuf::new(Proto::Resp2);
-        commands::process(&mut self.st, self.cid, &argv, &mut out);
+        commands::process(&mut self.st, self.cid, argv, &mut out);
         let prop = self.st.prop.take();
         (String::from_utf8_lossy(&out.buf).into_owned(), String::from_utf8_lossy(&prop).into_owned())
     }

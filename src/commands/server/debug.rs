@@ -1,7 +1,7 @@
 //! DEBUG: the testing and introspection helpers that make sense here
-//! (SLEEP, SET-ACTIVE-EXPIRE, POPULATE, OBJECT, LOG, ERROR, CHANGE-REPL-ID).
-//! The ones that need persistence (RELOAD, LOADAOF, DIGEST) answer an error
-//! until it exists.
+//! (SLEEP, SET-ACTIVE-EXPIRE, POPULATE, OBJECT, LOG, ERROR, CHANGE-REPL-ID,
+//! DIGEST, DIGEST-VALUE, RELOAD). LOADAOF answers an error until the AOF
+//! exists.
 
 use crate::commands::Ctx;
 use crate::config::LogLevel;
@@ -42,7 +42,14 @@ pub fn debug(ctx: &mut Ctx, args: &[&[u8]]) {
     } else if eq_ic(sub, b"change-repl-id") && n == 2 {
         ctx.st.change_replid();
         ctx.out.ok();
-    } else if [&b"reload"[..], b"loadaof", b"digest", b"digest-value"].iter().any(|s| eq_ic(sub, s)) {
+    } else if eq_ic(sub, b"digest") && n == 2 {
+        let d = super::digest::dataset_digest(&ctx.st.keyspace);
+        ctx.out.simple(&super::digest::hex(&d));
+    } else if eq_ic(sub, b"digest-value") {
+        digest_value(ctx, &args[2..])
+    } else if eq_ic(sub, b"reload") {
+        reload(ctx, &args[2..])
+    } else if eq_ic(sub, b"loadaof") {
         let msg = format!(
             "ERR DEBUG {} needs the persistence layer, which this server does not have yet",
             String::from_utf8_lossy(sub).to_ascii_uppercase()
@@ -54,6 +61,56 @@ pub fn debug(ctx: &mut Ctx, args: &[&[u8]]) {
             String::from_utf8_lossy(sub)
         );
         ctx.err(&msg);
+    }
+}
+
+/// DEBUG DIGEST-VALUE key...: the digest of each value (zeros for a
+/// missing key), without touching access times.
+fn digest_value(ctx: &mut Ctx, keys: &[&[u8]]) {
+    let now = ctx.now;
+    ctx.out.array(keys.len());
+    for k in keys {
+        let db = &mut ctx.st.keyspace.dbs[ctx.db];
+        db.expire_if_needed(k, now);
+        let d = match db.peek(k) {
+            Some(e) => super::digest::value_digest(&e.value, db.expire_of(k).is_some()),
+            None => [0u8; 20],
+        };
+        ctx.out.simple(&super::digest::hex(&d));
+    }
+    crate::commands::collect_side_effects(ctx.st);
+}
+
+/// DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: saves the snapshot, empties the
+/// dataset and loads the snapshot back, all before replying.
+fn reload(ctx: &mut Ctx, opts: &[&[u8]]) {
+    let (mut merge, mut flush, mut save) = (false, true, true);
+    for o in opts {
+        if eq_ic(o, b"merge") {
+            merge = true;
+        } else if eq_ic(o, b"noflush") {
+            flush = false;
+        } else if eq_ic(o, b"nosave") {
+            save = false;
+        } else {
+            return ctx.err("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.");
+        }
+    }
+    if save && crate::commands::persist::save_now(ctx.st).is_err() {
+        return ctx.err("ERR");
+    }
+    if flush {
+        ctx.st.keyspace.flush(None, false);
+    }
+    match crate::commands::persist::load_file(ctx.st, merge) {
+        Ok(()) => {
+            ctx.st.log(LogLevel::Warning, "DB reloaded by DEBUG RELOAD");
+            ctx.out.ok();
+        }
+        Err(e) => {
+            ctx.st.log(LogLevel::Warning, &e);
+            ctx.err("ERR Error trying to load the RDB dump");
+        }
     }
 }
 
