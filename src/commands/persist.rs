@@ -48,6 +48,7 @@ pub fn save_spec(st: &State) -> SaveSpec {
         redis_ver: crate::REDIS_VERSION.to_string(),
         ctime_secs: now / 1000,
         used_mem: super::info::alloc_stats().allocated,
+        key_delay_us: c.rdb_key_save_delay,
     }
 }
 

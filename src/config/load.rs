@@ -168,6 +168,16 @@ impl Loader {
         if !dir.kind.multi_arg() && args.len() != 1 {
             return Err("wrong number of arguments".into());
         }
+        // A directive of several arguments given as one (`--save "60 100"`)
+        // is split at its spaces, quotes honoured, as Redis does.
+        let split;
+        let args = match args {
+            [one] if dir.kind.multi_arg() && !one.is_empty() => {
+                split = crate::util::split_args(one).ok_or("unbalanced quotes in the arguments")?;
+                &split[..]
+            }
+            _ => args,
+        };
         let current = self.cfg.value(found.index);
         let mut v = checked_value(found, args, &current)?;
         match dir.kind {

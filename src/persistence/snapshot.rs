@@ -67,6 +67,27 @@ pub struct SaveSpec {
     pub redis_ver: String,
     pub ctime_secs: i64,
     pub used_mem: u64,
+    /// `rdb-key-save-delay`, for the foreground save (the background one is
+    /// paced by its driver instead).
+    pub key_delay_us: i32,
+}
+
+/// Time owed to a `rdb-key-save-delay` or `key-load-delay` setting for one
+/// more key, in microseconds: the delay itself, or for a negative setting
+/// one microsecond once in that many keys (`n` counts or draws keys).
+pub fn key_delay_us(setting: i32, n: u64) -> u64 {
+    match setting {
+        0 => 0,
+        d if d > 0 => d as u64,
+        d => u64::from(n % d.unsigned_abs() as u64 == 0),
+    }
+}
+
+fn key_delay(setting: i32, keys: u64) {
+    let us = key_delay_us(setting, keys);
+    if us > 0 {
+        std::thread::sleep(std::time::Duration::from_micros(us));
+    }
 }
 
 impl SaveSpec {
@@ -121,6 +142,7 @@ pub fn save(ks: &Keyspace, spec: &SaveSpec) -> Result<u64, String> {
             w.select_db(db.id as u64, db.len() as u64, db.expires.len() as u64)?;
             for e in db.dict.iter() {
                 w.key(&e.key, &e.value, db.expire_of(&e.key), spec.recency.of(e))?;
+                key_delay(spec.key_delay_us, w.keys_written());
             }
         }
         let bytes = w.bytes_written() + 8;
@@ -352,6 +374,7 @@ mod tests {
             redis_ver: "7.0.15".into(),
             ctime_secs: 0,
             used_mem: 0,
+            key_delay_us: 0,
         }
     }
 

@@ -9,6 +9,7 @@
 use super::{log, SharedRef};
 use crate::commands::persist::background_done;
 use crate::persistence::load::{Loader, Note};
+use crate::persistence::snapshot::key_delay_us;
 use crate::persistence::status::LoadProgress;
 use std::rc::Rc;
 use std::sync::mpsc::TryRecvError;
@@ -20,17 +21,6 @@ const STEP_TIME: Duration = Duration::from_millis(1);
 const STEP_KEYS: usize = 64;
 /// How often the finished save polls the writer thread.
 const POLL: Duration = Duration::from_millis(1);
-
-/// Time owed to a `rdb-key-save-delay`/`key-load-delay` setting after one
-/// more key, in microseconds: the delay itself, or for a negative setting
-/// one microsecond once in that many keys (as Redis's test knob).
-fn key_delay_us(setting: i32, draw: u64) -> u64 {
-    match setting {
-        0 => 0,
-        d if d > 0 => d as u64,
-        d => u64::from(draw % d.unsigned_abs() as u64 == 0),
-    }
-}
 
 /// Walks the background save that was just started to its end, then
 /// waits for its file to be committed and records the outcome. Stops
