@@ -89,7 +89,8 @@ fn wait(ctx: &mut Ctx, args: &[&[u8]]) {
         return ctx.out.int(0);
     }
     let deadline = (timeout > 0).then(|| ctx.now.saturating_add(timeout));
-    ctx.client().blocked = Some(crate::clients::Blocked { deadline_ms: deadline, timeout_reply: b":0\r\n".to_vec(), on_keys: None });
+    ctx.client().blocked =
+        Some(crate::clients::Blocked { deadline_ms: deadline, timeout_reply: b":0\r\n".to_vec(), on_keys: None });
 }
 
 const CONFIG_SUBS: &[Command] = &[

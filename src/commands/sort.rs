@@ -183,11 +183,8 @@ fn sort_generic(ctx: &mut Ctx, args: &[&[u8]], readonly: bool) {
         end = total - 1;
     }
     let elems: Vec<Vec<u8>> = load(ctx, key, dontsort, o.desc, start, end);
-    let (start, end) = if dontsort && matches!(kind, Some("list") | Some("zset")) {
-        (0, end - start)
-    } else {
-        (start, end)
-    };
+    let (start, end) =
+        if dontsort && matches!(kind, Some("list") | Some("zset")) { (0, end - start) } else { (start, end) };
     let mut items: Vec<Item> = elems.into_iter().map(|elem| Item { elem, score: 0.0, by: None }).collect();
     let write = o.store.is_some();
     if !dontsort {
@@ -309,11 +306,8 @@ fn load(ctx: &mut Ctx, key: &[u8], dontsort: bool, desc: bool, start: i64, end: 
             if n == 0 {
                 return Vec::new();
             }
-            let it: Box<dyn Iterator<Item = _>> = if desc {
-                Box::new(l.iter_rev_from(-(s as i64) - 1))
-            } else {
-                Box::new(l.iter_from(s as i64))
-            };
+            let it: Box<dyn Iterator<Item = _>> =
+                if desc { Box::new(l.iter_rev_from(-(s as i64) - 1)) } else { Box::new(l.iter_from(s as i64)) };
             it.take(n).map(|v| v.to_bytes().into_owned()).collect()
         }
         Value::List(l) => l.iter().map(|v| v.to_bytes().into_owned()).collect(),

@@ -81,10 +81,7 @@ fn encoded_len(v: LpVal) -> usize {
             -2_147_483_648..=2_147_483_647 => 5,
             _ => 9,
         },
-        LpVal::Str(s) => {
-            header_for_str(s.len())
-                + s.len()
-        }
+        LpVal::Str(s) => header_for_str(s.len()) + s.len(),
     }
 }
 

@@ -5,7 +5,7 @@
 //!
 //! Invariant: no node is empty, and `len` is the sum of the nodes' counts.
 
-use super::listpack::{LpVal, Listpack};
+use super::listpack::{Listpack, LpVal};
 use std::collections::VecDeque;
 
 /// Node byte caps for fill -1 to -5.
@@ -92,8 +92,7 @@ impl Quicklist {
     }
 
     pub fn heap_size(&self) -> usize {
-        self.nodes.capacity() * std::mem::size_of::<Node>()
-            + self.nodes.iter().map(|n| n.lp.bytes_len()).sum::<usize>()
+        self.nodes.capacity() * std::mem::size_of::<Node>() + self.nodes.iter().map(|n| n.lp.bytes_len()).sum::<usize>()
     }
 
     pub fn push_back(&mut self, v: &[u8], fill: i32) {

@@ -102,10 +102,11 @@ pub enum LexBound {
 
 impl LexBound {
     /// Parses Redis's syntax (`-`, `+`, `[x`, `(x`); `None` for anything else.
+    /// Redis reads `-` and `+` as C strings, so a NUL may follow them.
     pub fn parse(b: &[u8]) -> Option<LexBound> {
         match b {
-            b"-" => Some(LexBound::NegInf),
-            b"+" => Some(LexBound::PosInf),
+            [b'-'] | [b'-', 0, ..] => Some(LexBound::NegInf),
+            [b'+'] | [b'+', 0, ..] => Some(LexBound::PosInf),
             [b'[', rest @ ..] => Some(LexBound::Incl(rest.to_vec())),
             [b'(', rest @ ..] => Some(LexBound::Excl(rest.to_vec())),
             _ => None,
@@ -1174,6 +1175,8 @@ mod tests {
         assert!(l(b"[", b"+").contains(b"") && !l(b"(", b"+").contains(b""));
         assert_eq!(LexBound::parse(b"x"), None);
         assert_eq!(LexBound::parse(b""), None);
+        assert_eq!(LexBound::parse(b"+\0x"), Some(LexBound::PosInf));
+        assert_eq!(LexBound::parse(b"-x"), None);
 
         sl.insert(1.0, b"a");
         let r = sl.first().unwrap();
