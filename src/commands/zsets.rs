@@ -299,11 +299,12 @@ struct Tally {
     nan: bool,
 }
 
-/// Applies ZADD's score/member `pairs` (scores already checked) to `z`.
-fn add_pairs(z: &mut ZSet, pairs: &[&[u8]], f: AddFlags, lim: ZsetLimits) -> Tally {
+/// Applies ZADD's score/member `pairs` (scores already checked, the first
+/// one parsed as `first`) to `z`.
+fn add_pairs(z: &mut ZSet, pairs: &[&[u8]], first: f64, f: AddFlags, lim: ZsetLimits) -> Tally {
     let mut t = Tally::default();
-    for p in pairs.chunks_exact(2) {
-        let score = parse_score(p[0]).unwrap_or(0.0);
+    for (i, p) in pairs.chunks_exact(2).enumerate() {
+        let score = if i == 0 { first } else { parse_score(p[0]).unwrap_or(0.0) };
         match z.add(score, p[1], f, lim) {
             AddOutcome::Added(s) => (t.added, t.processed, t.last) = (t.added + 1, t.processed + 1, s),
             AddOutcome::Updated(s) => (t.updated, t.processed, t.last) = (t.updated + 1, t.processed + 1, s),
@@ -351,21 +352,22 @@ fn zadd_generic(ctx: &mut Ctx, args: &[&[u8]], incr: bool) {
         return ctx.err(INCR_ONE_PAIR);
     }
     // Every score is checked before the key is looked at.
-    if pairs.iter().step_by(2).any(|s| parse_score(s).is_none()) {
+    let first = parse_score(pairs[0]);
+    let Some(first) = first.filter(|_| pairs.iter().step_by(2).skip(1).all(|s| parse_score(s).is_some())) else {
         return ctx.err(NOT_FLOAT);
-    }
+    };
     let key = args[1];
     let lim = zset_limits(ctx);
     let t = match write_as(ctx, key, as_zset_mut) {
         Err(()) => return,
-        Ok(Some(z)) => add_pairs(z, pairs, f, lim),
+        Ok(Some(z)) => add_pairs(z, pairs, first, f, lim),
         Ok(None) if f.xx => Tally::default(),
         Ok(None) => {
             create(ctx, key, pairs[1].len(), lim);
             let Ok(Some(z)) = write_as(ctx, key, as_zset_mut) else {
                 return;
             };
-            add_pairs(z, pairs, f, lim)
+            add_pairs(z, pairs, first, f, lim)
         }
     };
     if t.nan {

@@ -312,26 +312,33 @@ impl ZSet {
     /// Adds one member with ZADD semantics (Redis's zsetAdd): a listpack
     /// converts before taking a member that would break its limits.
     pub fn add(&mut self, score: f64, member: &[u8], f: AddFlags, lim: ZsetLimits) -> AddOutcome {
+        if let ZSet::Skip(s) = self {
+            // One table lookup finds the member and takes its new score.
+            let Skip { dict, list } = &mut **s;
+            if let Some(z) = dict.get_mut(member) {
+                let cur = z.score;
+                let out = Self::new_score(cur, score, f);
+                if let AddOutcome::Updated(new) = out {
+                    z.score = new;
+                    list.update_score(cur, member, new);
+                }
+                return out;
+            }
+            if f.xx {
+                return AddOutcome::Nop;
+            }
+            s.insert_new(score, member);
+            return AddOutcome::Added(score);
+        }
         match self.score(member) {
+            // A listpack member: moved to its new place.
             Some(cur) => {
-                if f.nx {
-                    return AddOutcome::Nop;
+                let out = Self::new_score(cur, score, f);
+                if let AddOutcome::Updated(new) = out {
+                    self.remove(member);
+                    self.insert_new(new, member);
                 }
-                let mut new = score;
-                if f.incr {
-                    new += cur;
-                    if new.is_nan() {
-                        return AddOutcome::Nan;
-                    }
-                }
-                if (f.lt && new >= cur) || (f.gt && new <= cur) {
-                    return AddOutcome::Nop;
-                }
-                if new == cur {
-                    return AddOutcome::Unchanged(new);
-                }
-                self.update(cur, new, member);
-                AddOutcome::Updated(new)
+                out
             }
             None => {
                 if f.xx {
@@ -351,19 +358,25 @@ impl ZSet {
         }
     }
 
-    fn update(&mut self, cur: f64, new: f64, member: &[u8]) {
-        match self {
-            ZSet::Lp(_) => {
-                self.remove(member);
-                self.insert_new(new, member);
-            }
-            ZSet::Skip(s) => {
-                s.list.update_score(cur, member, new);
-                if let Some(z) = s.dict.get_mut(member) {
-                    z.score = new;
-                }
+    /// What ZADD does to a member of score `cur` given `score`.
+    fn new_score(cur: f64, score: f64, f: AddFlags) -> AddOutcome {
+        if f.nx {
+            return AddOutcome::Nop;
+        }
+        let mut new = score;
+        if f.incr {
+            new += cur;
+            if new.is_nan() {
+                return AddOutcome::Nan;
             }
         }
+        if (f.lt && new >= cur) || (f.gt && new <= cur) {
+            return AddOutcome::Nop;
+        }
+        if new == cur {
+            return AddOutcome::Unchanged(new);
+        }
+        AddOutcome::Updated(new)
     }
 
     pub fn remove(&mut self, member: &[u8]) -> bool {
