@@ -99,13 +99,25 @@ pub fn write_as<'c, T: ?Sized>(
     key: &[u8],
     pick: fn(&mut Value) -> Option<&mut T>,
 ) -> Result<Option<&'c mut T>, ()> {
+    write_as_out(ctx, key, pick).map(|(t, _)| t)
+}
+
+/// Like `write_as`, lending the reply buffer alongside, so a command can
+/// reply from the value before changing it (pops).
+#[inline]
+pub fn write_as_out<'c, T: ?Sized>(
+    ctx: &'c mut Ctx,
+    key: &[u8],
+    pick: fn(&mut Value) -> Option<&mut T>,
+) -> Result<(Option<&'c mut T>, &'c mut ReplyBuf), ()> {
     let now = ctx.now;
+    let out = &mut *ctx.out;
     match ctx.st.keyspace.dbs[ctx.db].get_mut(key, now) {
-        None => Ok(None),
+        None => Ok((None, out)),
         Some(e) => match pick(&mut e.value) {
-            Some(t) => Ok(Some(t)),
+            Some(t) => Ok((Some(t), out)),
             None => {
-                ctx.out.error(WRONGTYPE);
+                out.error(WRONGTYPE);
                 Err(())
             }
         },

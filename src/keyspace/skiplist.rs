@@ -6,8 +6,13 @@
 //! rank-addressed lookups are O(log n).
 //!
 //! Nodes live in an arena (`Vec<Node>` addressed by `u32`; slot 0 is the
-//! header) and freed slots are chained into a free list and reused. Each
-//! node's levels are one exact-size `Box<[Level]>`. Node heights come from
+//! header) and freed slots are chained into a free list and reused. A
+//! node's level 0 is `base[node]`; its levels above, if any, are one run
+//! of exactly that many links in `upper` (runs freed are reused by nodes of
+//! the same height). Every link carries its target's score, and an upper
+//! link the start of its target's run, so a walk reads only links: one
+//! memory access per step, as with Redis's levels stored inside the node,
+//! and no node is loaded unless scores tie. Node heights come from
 //! an internal xorshift seeded at construction (p = 1/4, at most 32), so a
 //! given seed and operation sequence always builds the same shape.
 //!
@@ -16,7 +21,8 @@
 //! a link's span is the number of level-0 steps to its target, and a link
 //! with no target spans the elements after its node (so the header's spans
 //! along any level `< level` sum to `len`); `level` is 1 or the height of
-//! the tallest element; free slots have no levels and an empty member.
+//! the tallest element; a link's `score` (and an upper link's `links`) are
+//! its target's; free slots have height 0 and an empty member.
 //!
 //! Caller contract: members are unique (`insert` of a present member and
 //! NaN scores are debug-asserted); at most `u32::MAX - 1` elements. A
@@ -30,21 +36,36 @@ pub const MAX_LEVEL: usize = 32;
 const NIL: u32 = u32::MAX;
 const HEADER: u32 = 0;
 
+/// A link at any level, as the walks see it; stored as is above level 0.
 #[derive(Clone, Copy, Debug)]
 struct Level {
     forward: u32,
+    /// Where `forward`'s upper run starts (`NIL` for a level-0 link).
+    links: u32,
     span: u32,
+    /// `forward`'s score.
+    score: f64,
 }
 
-const EMPTY_LEVEL: Level = Level { forward: NIL, span: 0 };
+/// A level-0 link: every node has one, so it is kept small.
+#[derive(Clone, Copy, Debug)]
+struct Base {
+    forward: u32,
+    span: u32,
+    score: f64,
+}
+
+const EMPTY_LEVEL: Level = Level { forward: NIL, links: NIL, span: 0, score: 0.0 };
+const EMPTY_BASE: Base = Base { forward: NIL, span: 0, score: 0.0 };
 
 struct Node {
     member: CBytes,
     score: f64,
     /// Previous element, `NIL` for the first; in a free slot, the next free slot.
     backward: u32,
-    /// Exactly the node's height; empty in a free slot.
-    levels: Box<[Level]>,
+    /// Start of the node's levels above 0 in `upper` (`NIL` for a node of
+    /// height 1).
+    up: u32,
 }
 
 /// A position in the list, valid until the next mutation.
@@ -102,10 +123,11 @@ pub enum LexBound {
 
 impl LexBound {
     /// Parses Redis's syntax (`-`, `+`, `[x`, `(x`); `None` for anything else.
+    /// Redis reads `-` and `+` as C strings, so a NUL may follow them.
     pub fn parse(b: &[u8]) -> Option<LexBound> {
         match b {
-            b"-" => Some(LexBound::NegInf),
-            b"+" => Some(LexBound::PosInf),
+            [b'-'] | [b'-', 0, ..] => Some(LexBound::NegInf),
+            [b'+'] | [b'+', 0, ..] => Some(LexBound::PosInf),
             [b'[', rest @ ..] => Some(LexBound::Incl(rest.to_vec())),
             [b'(', rest @ ..] => Some(LexBound::Excl(rest.to_vec())),
             _ => None,
@@ -169,6 +191,15 @@ pub fn lex_range_contains(r: &LexRange, m: &[u8]) -> bool {
 
 pub struct SkipList {
     nodes: Vec<Node>,
+    /// Each node's level-0 link, by node index.
+    base: Vec<Base>,
+    /// Each node's height, by node index; 0 for a free slot.
+    heights: Vec<u8>,
+    /// Every node's levels above 0, the header's first (`0..MAX_LEVEL - 1`).
+    upper: Vec<Level>,
+    /// Per length, the first free run of `upper` that long, chained through
+    /// the run's first `forward`.
+    free_runs: [u32; MAX_LEVEL],
     /// First free slot, chained through `backward`.
     free: u32,
     free_len: usize,
@@ -185,6 +216,18 @@ pub struct SkipList {
 
 type Path = [u32; MAX_LEVEL];
 
+/// A walk by rank: steps over link `l` when that does not pass 1-based rank
+/// `target`, counting the steps in `traversed`.
+#[inline]
+fn step_to(traversed: &mut usize, l: &Level, target: usize) -> bool {
+    let next = *traversed + l.span as usize;
+    let ok = next <= target;
+    if ok {
+        *traversed = next;
+    }
+    ok
+}
+
 fn splitmix64(mut z: u64) -> u64 {
     z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -194,14 +237,17 @@ fn splitmix64(mut z: u64) -> u64 {
 
 impl SkipList {
     pub fn new(seed: u64) -> Self {
-        let header =
-            Node { member: CBytes::new(b""), score: 0.0, backward: NIL, levels: vec![EMPTY_LEVEL; MAX_LEVEL].into() };
+        let header = Node { member: CBytes::new(b""), score: 0.0, backward: NIL, up: 0 };
         let rng = match splitmix64(seed) {
             0 => 0x2545_F491_4F6C_DD1D,
             r => r,
         };
         SkipList {
             nodes: vec![header],
+            base: vec![EMPTY_BASE],
+            heights: vec![MAX_LEVEL as u8],
+            upper: vec![EMPTY_LEVEL; MAX_LEVEL - 1],
+            free_runs: [NIL; MAX_LEVEL],
             free: NIL,
             free_len: 0,
             tail: NIL,
@@ -223,11 +269,13 @@ impl SkipList {
         self.len == 0
     }
 
-    /// Approximate heap bytes: the arena (capacity, free slots included),
-    /// node levels and long members.
+    /// Approximate heap bytes: the arenas (capacity, free slots included)
+    /// and long members.
     pub fn heap_size(&self) -> usize {
         self.nodes.capacity() * std::mem::size_of::<Node>()
-            + (self.level_slots + MAX_LEVEL) * std::mem::size_of::<Level>()
+            + self.base.capacity() * std::mem::size_of::<Base>()
+            + self.heights.capacity()
+            + self.upper.capacity() * std::mem::size_of::<Level>()
             + self.member_heap
     }
 
@@ -244,18 +292,42 @@ impl SkipList {
     }
 
     #[inline]
-    fn lvl(&self, x: u32, i: usize) -> Level {
-        self.nodes[x as usize].levels[i]
+    fn height(&self, x: u32) -> usize {
+        self.heights[x as usize] as usize
     }
 
+    /// Link `i` of node `x` (`i` below its height).
     #[inline]
-    fn lvl_mut(&mut self, x: u32, i: usize) -> &mut Level {
-        &mut self.nodes[x as usize].levels[i]
+    fn lvl(&self, x: u32, i: usize) -> Level {
+        if i == 0 {
+            let b = self.base[x as usize];
+            Level { forward: b.forward, links: NIL, span: b.span, score: b.score }
+        } else {
+            self.upper[self.nodes[x as usize].up as usize + i - 1]
+        }
+    }
+
+    /// Sets link `i` of node `x` (a level-0 link keeps no `links`).
+    #[inline]
+    fn set_lvl(&mut self, x: u32, i: usize, l: Level) {
+        if i == 0 {
+            self.base[x as usize] = Base { forward: l.forward, span: l.span, score: l.score };
+        } else {
+            let at = self.nodes[x as usize].up as usize + i - 1;
+            self.upper[at] = l;
+        }
+    }
+
+    /// Changes the span of link `i` of node `x`.
+    #[inline]
+    fn set_span(&mut self, x: u32, i: usize, span: u32) {
+        let l = self.lvl(x, i);
+        self.set_lvl(x, i, Level { span, ..l });
     }
 
     #[inline]
     fn fwd0(&self, x: u32) -> u32 {
-        self.lvl(x, 0).forward
+        self.base[x as usize].forward
     }
 
     fn random_level(&mut self) -> usize {
@@ -270,19 +342,27 @@ impl SkipList {
     }
 
     /// Walks down from the header, at each level advancing while the next
-    /// node satisfies `pred` (which must hold for a prefix of the order).
+    /// link satisfies `pred` (which must hold for a prefix of the order; it
+    /// sees the link's target index, score and span, and loads the target
+    /// only when those do not decide).
     /// Fills `update[i]` with the last node reached at level `i` and
     /// `rank[i]` with its 1-based rank (0 for the header); returns the last
     /// node reached overall.
-    fn descend(&self, mut pred: impl FnMut(&Node) -> bool, update: &mut Path, rank: &mut Path) -> u32 {
-        let mut x = HEADER;
+    fn descend(&self, mut pred: impl FnMut(&Level) -> bool, update: &mut Path, rank: &mut Path) -> u32 {
+        // The header's upper run starts at 0; `xu` is the current node's.
+        let (mut x, mut xu) = (HEADER, 0usize);
         let mut r = 0u32;
         for i in (0..self.level).rev() {
             loop {
-                let l = self.lvl(x, i);
-                if l.forward != NIL && pred(self.node(l.forward)) {
+                let l = if i == 0 {
+                    let b = self.base[x as usize];
+                    Level { forward: b.forward, links: NIL, span: b.span, score: b.score }
+                } else {
+                    self.upper[xu + i - 1]
+                };
+                if l.forward != NIL && pred(&l) {
                     r = r.wrapping_add(l.span);
-                    x = l.forward;
+                    (x, xu) = (l.forward, l.links as usize);
                 } else {
                     break;
                 }
@@ -296,11 +376,29 @@ impl SkipList {
     /// The insertion/deletion path for `(score, member)`: the last nodes
     /// ordered strictly before it.
     fn path_before(&self, score: f64, member: &[u8], update: &mut Path, rank: &mut Path) -> u32 {
-        self.descend(|n| n.score < score || (n.score == score && n.member.as_bytes() < member), update, rank)
+        self.descend(
+            |l| l.score < score || (l.score == score && self.node(l.forward).member.as_bytes() < member),
+            update,
+            rank,
+        )
+    }
+
+    /// A run of `len` (> 0) empty links in `upper`, a freed one if any.
+    fn alloc_run(&mut self, len: usize) -> u32 {
+        let head = self.free_runs[len];
+        if head != NIL {
+            self.free_runs[len] = self.upper[head as usize].forward;
+            self.upper[head as usize..][..len].fill(EMPTY_LEVEL);
+            return head;
+        }
+        let at = u32::try_from(self.upper.len()).ok().filter(|&i| i != NIL).expect("skiplist: too many levels");
+        self.upper.resize(self.upper.len() + len, EMPTY_LEVEL);
+        at
     }
 
     fn alloc(&mut self, score: f64, member: &[u8], height: usize) -> u32 {
-        let node = Node { member: CBytes::new(member), score, backward: NIL, levels: vec![EMPTY_LEVEL; height].into() };
+        let up = if height > 1 { self.alloc_run(height - 1) } else { NIL };
+        let node = Node { member: CBytes::new(member), score, backward: NIL, up };
         self.level_slots += height;
         self.member_heap += node.member.heap_size();
         if self.free != NIL {
@@ -308,10 +406,14 @@ impl SkipList {
             self.free = self.node(idx).backward;
             self.free_len -= 1;
             self.nodes[idx as usize] = node;
+            self.base[idx as usize] = EMPTY_BASE;
+            self.heights[idx as usize] = height as u8;
             idx
         } else {
             let idx = u32::try_from(self.nodes.len()).ok().filter(|&i| i != NIL).expect("skiplist: too many elements");
             self.nodes.push(node);
+            self.base.push(EMPTY_BASE);
+            self.heights.push(height as u8);
             idx
         }
     }
@@ -321,11 +423,16 @@ impl SkipList {
         let free = self.free;
         let n = &mut self.nodes[x as usize];
         let member = std::mem::replace(&mut n.member, CBytes::new(b""));
-        let levels = std::mem::take(&mut n.levels);
+        let run = std::mem::replace(&mut n.up, NIL) as usize;
         n.backward = free;
+        let height = std::mem::replace(&mut self.heights[x as usize], 0) as usize;
         self.free = x;
         self.free_len += 1;
-        self.level_slots -= levels.len();
+        if height > 1 {
+            self.upper[run].forward = self.free_runs[height - 1];
+            self.free_runs[height - 1] = run as u32;
+        }
+        self.level_slots -= height;
         self.member_heap -= member.heap_size();
         member
     }
@@ -339,34 +446,42 @@ impl SkipList {
             self.free_len = 0;
             self.tail = NIL;
             self.level = 1;
-            for l in self.nodes[0].levels.iter_mut() {
-                *l = EMPTY_LEVEL;
-            }
+            self.base.truncate(1);
+            self.base.shrink_to_fit();
+            self.base[0] = EMPTY_BASE;
+            self.heights.truncate(1);
+            self.heights.shrink_to_fit();
+            self.upper.truncate(MAX_LEVEL - 1);
+            self.upper.shrink_to_fit();
+            self.upper.fill(EMPTY_LEVEL);
+            self.free_runs = [NIL; MAX_LEVEL];
         }
     }
 
     /// Links node `x` (its score, member and height set) after `update`,
     /// whose ranks are `rank` (as filled by `path_before`).
     fn link(&mut self, x: u32, update: &mut Path, rank: &mut Path) {
-        let height = self.node(x).levels.len();
+        let height = self.height(x);
         if height > self.level {
             let len = self.len as u32;
             for i in self.level..height {
                 rank[i] = 0;
                 update[i] = HEADER;
-                self.lvl_mut(HEADER, i).span = len;
+                self.set_span(HEADER, i, len);
             }
             self.level = height;
         }
+        let (score, links) = (self.node(x).score, self.node(x).up);
         for i in 0..height {
             let u = update[i];
             let ul = self.lvl(u, i);
             let d = rank[0] - rank[i];
-            *self.lvl_mut(x, i) = Level { forward: ul.forward, span: ul.span - d };
-            *self.lvl_mut(u, i) = Level { forward: x, span: d + 1 };
+            self.set_lvl(x, i, Level { span: ul.span - d, ..ul });
+            self.set_lvl(u, i, Level { forward: x, links, span: d + 1, score });
         }
         for (i, &u) in update.iter().enumerate().take(self.level).skip(height) {
-            self.lvl_mut(u, i).span += 1;
+            let span = self.lvl(u, i).span + 1;
+            self.set_span(u, i, span);
         }
         self.nodes[x as usize].backward = if update[0] == HEADER { NIL } else { update[0] };
         let f = self.fwd0(x);
@@ -384,9 +499,9 @@ impl SkipList {
             let ul = self.lvl(u, i);
             if ul.forward == x {
                 let xl = self.lvl(x, i);
-                *self.lvl_mut(u, i) = Level { forward: xl.forward, span: ul.span + xl.span - 1 };
+                self.set_lvl(u, i, Level { span: ul.span + xl.span - 1, ..xl });
             } else {
-                self.lvl_mut(u, i).span = ul.span - 1;
+                self.set_span(u, i, ul.span - 1);
             }
         }
         let (f, b) = (self.fwd0(x), self.node(x).backward);
@@ -461,6 +576,11 @@ impl SkipList {
         let (b, f) = (self.node(x).backward, self.fwd0(x));
         if (b == NIL || self.node(b).score < new_score) && (f == NIL || self.node(f).score > new_score) {
             self.nodes[x as usize].score = new_score;
+            // The path before x links to it on each of its levels.
+            for (i, &u) in update.iter().enumerate().take(self.height(x)) {
+                let l = self.lvl(u, i);
+                self.set_lvl(u, i, Level { score: new_score, ..l });
+            }
             return;
         }
         self.unlink(x, &update);
@@ -498,7 +618,7 @@ impl SkipList {
             return 0;
         }
         let (mut update, mut rank) = ([HEADER; MAX_LEVEL], [0u32; MAX_LEVEL]);
-        self.descend(|n| !range.gte_min(n.score), &mut update, &mut rank);
+        self.descend(|l| !range.gte_min(l.score), &mut update, &mut rank);
         self.delete_run(&update, |n, _| range.lte_max(n.score), &mut on_delete)
     }
 
@@ -509,7 +629,7 @@ impl SkipList {
             return 0;
         }
         let (mut update, mut rank) = ([HEADER; MAX_LEVEL], [0u32; MAX_LEVEL]);
-        self.descend(|n| !range.gte_min(n.member.as_bytes()), &mut update, &mut rank);
+        self.descend(|l| !range.gte_min(self.node(l.forward).member.as_bytes()), &mut update, &mut rank);
         self.delete_run(&update, |n, _| range.lte_max(n.member.as_bytes()), &mut on_delete)
     }
 
@@ -523,20 +643,7 @@ impl SkipList {
         let (mut update, mut rank) = ([HEADER; MAX_LEVEL], [0u32; MAX_LEVEL]);
         // Advance over nodes of 1-based rank <= start.
         let mut traversed = 0usize;
-        let mut x = HEADER;
-        for i in (0..self.level).rev() {
-            loop {
-                let l = self.lvl(x, i);
-                if l.forward != NIL && traversed + l.span as usize <= start {
-                    traversed += l.span as usize;
-                    x = l.forward;
-                } else {
-                    break;
-                }
-            }
-            update[i] = x;
-            rank[i] = traversed as u32;
-        }
+        self.descend(|l| step_to(&mut traversed, l, start), &mut update, &mut rank);
         self.delete_run(&update, |_, k| k < count, &mut on_delete)
     }
 
@@ -545,32 +652,53 @@ impl SkipList {
     /// empties; call this when `free_slots()` is large.
     pub fn shrink_to_fit(&mut self) {
         if self.free_len > 0 {
+            let keep: Vec<bool> = self.heights.iter().enumerate().map(|(i, &h)| i == 0 || h > 0).collect();
             let mut map = vec![NIL; self.nodes.len()];
             let mut next = 0u32;
-            for (i, n) in self.nodes.iter().enumerate() {
-                if i == 0 || !n.levels.is_empty() {
-                    map[i] = next;
-                    next += 1;
-                }
+            for (i, _) in keep.iter().enumerate().filter(|(_, &k)| k) {
+                map[i] = next;
+                next += 1;
             }
-            let mut i = 0;
-            self.nodes.retain(|n| {
-                let keep = i == 0 || !n.levels.is_empty();
-                i += 1;
-                keep
-            });
+            let mut it = keep.iter();
+            self.nodes.retain(|_| *it.next().unwrap_or(&false));
+            let mut it = keep.iter();
+            self.base.retain(|_| *it.next().unwrap_or(&false));
+            let mut it = keep.iter();
+            self.heights.retain(|_| *it.next().unwrap_or(&false));
             let remap = |x: u32| if x == NIL { NIL } else { map[x as usize] };
             for n in self.nodes.iter_mut() {
                 n.backward = remap(n.backward);
-                for l in n.levels.iter_mut() {
-                    l.forward = remap(l.forward);
-                }
+            }
+            for b in self.base.iter_mut() {
+                b.forward = remap(b.forward);
             }
             self.tail = remap(self.tail);
             self.free = NIL;
             self.free_len = 0;
+            // Rebuild the upper runs in node order, without free ones.
+            let mut starts = vec![NIL; self.upper.len()];
+            let mut upper = Vec::with_capacity(self.level_slots + MAX_LEVEL - 1 - self.len);
+            for (n, &h) in self.nodes.iter_mut().zip(&self.heights) {
+                if h > 1 {
+                    let run = &self.upper[n.up as usize..][..h as usize - 1];
+                    starts[n.up as usize] = upper.len() as u32;
+                    n.up = upper.len() as u32;
+                    upper.extend_from_slice(run);
+                }
+            }
+            for l in upper.iter_mut() {
+                if l.forward != NIL {
+                    l.forward = remap(l.forward);
+                    l.links = starts[l.links as usize];
+                }
+            }
+            self.upper = upper;
+            self.free_runs = [NIL; MAX_LEVEL];
         }
         self.nodes.shrink_to_fit();
+        self.base.shrink_to_fit();
+        self.heights.shrink_to_fit();
+        self.upper.shrink_to_fit();
     }
 
     // ---- queries ---------------------------------------------------------
@@ -579,7 +707,7 @@ impl SkipList {
     pub fn rank(&self, score: f64, member: &[u8]) -> Option<usize> {
         let (mut update, mut rank) = ([HEADER; MAX_LEVEL], [0u32; MAX_LEVEL]);
         let x = self.descend(
-            |n| n.score < score || (n.score == score && n.member.as_bytes() <= member),
+            |l| l.score < score || (l.score == score && self.node(l.forward).member.as_bytes() <= member),
             &mut update,
             &mut rank,
         );
@@ -597,22 +725,13 @@ impl SkipList {
         }
         let target = rank + 1;
         let mut traversed = 0usize;
-        let mut x = HEADER;
-        for i in (0..self.level).rev() {
-            loop {
-                let l = self.lvl(x, i);
-                if l.forward != NIL && traversed + l.span as usize <= target {
-                    traversed += l.span as usize;
-                    x = l.forward;
-                } else {
-                    break;
-                }
-            }
-            if traversed == target {
-                return Self::node_ref(x);
-            }
+        let (mut update, mut ranks) = ([HEADER; MAX_LEVEL], [0u32; MAX_LEVEL]);
+        let x = self.descend(|l| step_to(&mut traversed, l, target), &mut update, &mut ranks);
+        if traversed == target {
+            Self::node_ref(x)
+        } else {
+            None
         }
-        None
     }
 
     pub fn by_rank(&self, rank: usize) -> Option<(f64, &[u8])> {
@@ -628,16 +747,17 @@ impl SkipList {
     }
 
     pub fn next(&self, r: NodeRef) -> Option<NodeRef> {
-        let n = self.nodes.get(r.0 as usize)?;
-        Self::node_ref(n.levels.first()?.forward)
+        if *self.heights.get(r.0 as usize)? == 0 {
+            return None;
+        }
+        Self::node_ref(self.fwd0(r.0))
     }
 
     pub fn prev(&self, r: NodeRef) -> Option<NodeRef> {
-        let n = self.nodes.get(r.0 as usize)?;
-        if n.levels.is_empty() {
+        if *self.heights.get(r.0 as usize)? == 0 {
             return None;
         }
-        Self::node_ref(n.backward)
+        Self::node_ref(self.node(r.0).backward)
     }
 
     /// The score and member at `r` (`(0.0, b"")` for a stale reference).
@@ -660,7 +780,7 @@ impl SkipList {
             return None;
         }
         let (mut update, mut rank) = ([HEADER; MAX_LEVEL], [0u32; MAX_LEVEL]);
-        let x = self.fwd0(self.descend(|n| !range.gte_min(n.score), &mut update, &mut rank));
+        let x = self.fwd0(self.descend(|l| !range.gte_min(l.score), &mut update, &mut rank));
         Self::node_ref(x).filter(|&r| range.lte_max(self.get(r).0))
     }
 
@@ -671,7 +791,7 @@ impl SkipList {
             return None;
         }
         let (mut update, mut rank) = ([HEADER; MAX_LEVEL], [0u32; MAX_LEVEL]);
-        let x = self.descend(|n| range.lte_max(n.score), &mut update, &mut rank);
+        let x = self.descend(|l| range.lte_max(l.score), &mut update, &mut rank);
         Self::node_ref(x).filter(|&r| range.gte_min(self.get(r).0))
     }
 
@@ -681,7 +801,8 @@ impl SkipList {
             return None;
         }
         let (mut update, mut rank) = ([HEADER; MAX_LEVEL], [0u32; MAX_LEVEL]);
-        let x = self.fwd0(self.descend(|n| !range.gte_min(n.member.as_bytes()), &mut update, &mut rank));
+        let x =
+            self.fwd0(self.descend(|l| !range.gte_min(self.node(l.forward).member.as_bytes()), &mut update, &mut rank));
         Self::node_ref(x).filter(|&r| range.lte_max(self.get(r).1))
     }
 
@@ -692,7 +813,7 @@ impl SkipList {
             return None;
         }
         let (mut update, mut rank) = ([HEADER; MAX_LEVEL], [0u32; MAX_LEVEL]);
-        let x = self.descend(|n| range.lte_max(n.member.as_bytes()), &mut update, &mut rank);
+        let x = self.descend(|l| range.lte_max(self.node(l.forward).member.as_bytes()), &mut update, &mut rank);
         Self::node_ref(x).filter(|&r| range.gte_min(self.get(r).1))
     }
 
@@ -702,9 +823,9 @@ impl SkipList {
             return 0;
         }
         let (mut update, mut rank) = ([HEADER; MAX_LEVEL], [0u32; MAX_LEVEL]);
-        self.descend(|n| !range.gte_min(n.score), &mut update, &mut rank);
+        self.descend(|l| !range.gte_min(l.score), &mut update, &mut rank);
         let before = rank[0] as usize;
-        self.descend(|n| range.lte_max(n.score), &mut update, &mut rank);
+        self.descend(|l| range.lte_max(l.score), &mut update, &mut rank);
         (rank[0] as usize).saturating_sub(before)
     }
 
@@ -715,9 +836,9 @@ impl SkipList {
             return 0;
         }
         let (mut update, mut rank) = ([HEADER; MAX_LEVEL], [0u32; MAX_LEVEL]);
-        self.descend(|n| !range.gte_min(n.member.as_bytes()), &mut update, &mut rank);
+        self.descend(|l| !range.gte_min(self.node(l.forward).member.as_bytes()), &mut update, &mut rank);
         let before = rank[0] as usize;
-        self.descend(|n| range.lte_max(n.member.as_bytes()), &mut update, &mut rank);
+        self.descend(|l| range.lte_max(self.node(l.forward).member.as_bytes()), &mut update, &mut rank);
         (rank[0] as usize).saturating_sub(before)
     }
 
@@ -748,7 +869,7 @@ impl<'a> Iterator for Iter<'a> {
             return None;
         }
         let n = self.list.node(self.cur);
-        self.cur = if self.rev { n.backward } else { n.levels[0].forward };
+        self.cur = if self.rev { n.backward } else { self.list.fwd0(self.cur) };
         self.left -= 1;
         Some((n.score, n.member.as_bytes()))
     }
@@ -863,18 +984,31 @@ mod tests {
         pos[0] = 0;
         let mut x = sl.fwd0(HEADER);
         let mut prev = NIL;
-        let (mut k, mut slots, mut heap) = (0, 0, 0);
+        let (mut k, mut slots, mut upper, mut heap) = (0, 0, 0, 0);
+        assert_eq!((sl.nodes.len(), sl.heights.len()), (sl.base.len(), sl.nodes.len()));
         while x != NIL {
             k += 1;
             assert!(k <= sl.len, "level 0 longer than len");
             pos[x as usize] = k;
             let node = sl.node(x);
-            assert!(!node.levels.is_empty() && node.levels.len() <= MAX_LEVEL);
+            let height = sl.height(x);
+            assert!(height >= 1 && height <= MAX_LEVEL);
+            assert_eq!(node.up == NIL, height == 1);
+            for i in 0..height {
+                let l = sl.lvl(x, i);
+                if l.forward != NIL {
+                    assert_eq!(l.score.to_bits(), sl.node(l.forward).score.to_bits(), "cached score");
+                    if i > 0 {
+                        assert_eq!(l.links, sl.node(l.forward).up, "cached run");
+                    }
+                }
+            }
             assert_eq!(node.backward, prev, "backward link");
-            slots += node.levels.len();
+            slots += height;
+            upper += height - 1;
             heap += node.member.heap_size();
             prev = x;
-            x = node.levels[0].forward;
+            x = sl.fwd0(x);
         }
         assert_eq!(k, sl.len, "level 0 length");
         assert_eq!(sl.tail, prev, "tail");
@@ -890,7 +1024,7 @@ mod tests {
                     sum += l.span as usize;
                     break;
                 }
-                assert!(sl.node(l.forward).levels.len() > i);
+                assert!(sl.height(l.forward) > i);
                 assert_eq!(l.span as usize, pos[l.forward as usize] - pos[x as usize], "span, level {i}");
                 sum += l.span as usize;
                 x = l.forward;
@@ -907,12 +1041,21 @@ mod tests {
         while f != NIL {
             frees += 1;
             assert!(frees <= sl.free_len);
-            assert!(sl.node(f).levels.is_empty() && sl.node(f).member.is_empty());
+            assert!(sl.height(f) == 0 && sl.node(f).member.is_empty());
             assert_eq!(pos[f as usize], usize::MAX, "free slot is linked");
             f = sl.node(f).backward;
         }
         assert_eq!(frees, sl.free_len);
         assert_eq!(1 + sl.len + sl.free_len, n, "arena accounting");
+        let mut free_links = 0;
+        for (len, &head) in sl.free_runs.iter().enumerate() {
+            let mut run = head;
+            while run != NIL {
+                free_links += len;
+                run = sl.upper[run as usize].forward;
+            }
+        }
+        assert_eq!(MAX_LEVEL - 1 + upper + free_links, sl.upper.len(), "upper accounting");
     }
 
     fn same(a: (f64, &[u8]), b: &(f64, Vec<u8>)) -> bool {
@@ -1174,6 +1317,8 @@ mod tests {
         assert!(l(b"[", b"+").contains(b"") && !l(b"(", b"+").contains(b""));
         assert_eq!(LexBound::parse(b"x"), None);
         assert_eq!(LexBound::parse(b""), None);
+        assert_eq!(LexBound::parse(b"+\0x"), Some(LexBound::PosInf));
+        assert_eq!(LexBound::parse(b"-x"), None);
 
         sl.insert(1.0, b"a");
         let r = sl.first().unwrap();
@@ -1260,8 +1405,8 @@ mod tests {
             sl
         };
         let (a, b) = (build(3), build(3));
-        let ha: Vec<usize> = a.nodes.iter().map(|n| n.levels.len()).collect();
-        let hb: Vec<usize> = b.nodes.iter().map(|n| n.levels.len()).collect();
+        let ha: Vec<usize> = a.heights.iter().map(|&h| h as usize).collect();
+        let hb: Vec<usize> = b.heights.iter().map(|&h| h as usize).collect();
         assert_eq!(ha, hb);
         let ones = ha[1..].iter().filter(|&&h| h == 1).count();
         assert!((7000..8000).contains(&ones), "{ones} of 10000 at height 1");

@@ -4,23 +4,39 @@
 //! Redis 7.0). Every range query resolves to a span of ranks first, then
 //! walks it, so both forms share one implementation of each command.
 //!
+//! Members are handed out as `LpVal`s (a listpack keeps integer-looking
+//! members as integers), so reading a range allocates nothing per element.
+//!
 //! Invariants: no NaN score is ever stored; in the skip-list form the table
-//! and the list hold exactly the same members with the same scores.
+//! and the list hold exactly the same members with the same scores; a
+//! listpack's pairs are in (score, member bytes) order.
 
 use super::dict::{Dict, Keyed};
 use super::listpack::{Listpack, LpVal};
 use super::skiplist::{NodeRef, SkipList};
 use super::CBytes;
-use crate::util::parse_f64;
+use crate::util::{itoa, parse_f64, parse_i64};
 use std::borrow::Cow;
 use std::cmp::Ordering;
 
 pub use super::skiplist::{LexBound, LexRange, ScoreRange};
 
+/// A listpack is never let grow past this many bytes (Redis's safety
+/// limit): a write that could cross it converts the set first.
+pub const LISTPACK_SAFETY: usize = 1 << 30;
+
 #[derive(Clone, Copy, Debug)]
 pub struct ZsetLimits {
     pub entries: usize,
     pub value: usize,
+}
+
+impl ZsetLimits {
+    /// Whether a set of `len` members, the longest `longest` bytes and all
+    /// of them `total` bytes, is kept as a listpack.
+    pub fn fit(&self, len: usize, longest: usize, total: usize) -> bool {
+        len <= self.entries && longest <= self.value && total <= LISTPACK_SAFETY
+    }
 }
 
 pub struct ZMember {
@@ -87,67 +103,88 @@ pub struct AddFlags {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum AddOutcome {
     Added(f64),
+    /// The member's score changed to this one.
     Updated(f64),
-    /// Nothing changed (NX on an existing member, XX on a new one, GT/LT
-    /// refused); the score is the current one when the member exists.
+    /// The member kept its score (the one given, or the increment gave it
+    /// back): a reply for INCR, but no change.
+    Unchanged(f64),
+    /// Nothing done (NX on an existing member, XX on a new one, GT/LT
+    /// refused).
     Nop,
     /// INCR produced NaN.
     Nan,
 }
 
-/// Formats a score as stored in a listpack: integral values (-0 included,
-/// which so reads back as 0) plainly, else `%.17g`.
+/// The integer a listpack stores for `score`, when it stores one: integral
+/// values within half the i64 range (-0 included, which so reads back as
+/// 0). Others are stored as `%.17g` text.
+#[inline]
+fn score_int(score: f64) -> Option<i64> {
+    (score == score.trunc() && score.abs() <= (i64::MAX / 2) as f64).then_some(score as i64)
+}
+
+/// Formats a score as stored in a listpack.
 pub fn score_to_bytes(score: f64) -> Vec<u8> {
-    if score == score.trunc() && score.abs() <= (i64::MAX / 2) as f64 {
-        crate::util::itoa(score as i64).as_bytes().to_vec()
-    } else {
-        crate::util::fmt_double(score).into_bytes()
+    match score_int(score) {
+        Some(i) => itoa(i).as_bytes().to_vec(),
+        None => crate::util::fmt_double(score).into_bytes(),
     }
 }
 
-fn lp_score(v: LpVal) -> f64 {
+/// A stored listpack score as a double.
+#[inline]
+pub fn lp_score(v: LpVal) -> f64 {
     match v {
         LpVal::Int(i) => i as f64,
         LpVal::Str(s) => parse_f64(s).unwrap_or(0.0),
     }
 }
 
-/// Orders (score, member) pairs as the sorted set does.
-fn cmp_pair(s1: f64, m1: &[u8], s2: f64, m2: &[u8]) -> Ordering {
-    s1.partial_cmp(&s2).unwrap_or(Ordering::Equal).then_with(|| m1.cmp(m2))
+/// Compares a stored member with client bytes the way the set orders
+/// members: as strings, byte by byte.
+#[inline]
+pub fn cmp_member(v: LpVal, m: &[u8]) -> Ordering {
+    match v {
+        LpVal::Str(s) => s.cmp(m),
+        LpVal::Int(n) => itoa(n).as_bytes().cmp(m),
+    }
+}
+
+/// Whether a stored member is `m`, whose integer reading is `m_int`.
+#[inline]
+fn member_is(v: LpVal, m: &[u8], m_int: Option<i64>) -> bool {
+    match v {
+        LpVal::Str(s) => m_int.is_none() && s == m,
+        LpVal::Int(n) => m_int == Some(n),
+    }
+}
+
+/// Calls `f` with the bytes of a stored member (integers formatted on the
+/// stack).
+#[inline]
+pub fn with_bytes<R>(v: LpVal, f: impl FnOnce(&[u8]) -> R) -> R {
+    match v {
+        LpVal::Str(s) => f(s),
+        LpVal::Int(n) => f(itoa(n).as_bytes()),
+    }
 }
 
 pub fn score_in(r: &ScoreRange, s: f64) -> bool {
-    let above_min = if r.minex { s > r.min } else { s >= r.min };
-    let below_max = if r.maxex { s < r.max } else { s <= r.max };
-    above_min && below_max
-}
-
-fn above_lex_min(b: &LexBound, m: &[u8]) -> bool {
-    match b {
-        LexBound::NegInf => true,
-        LexBound::PosInf => false,
-        LexBound::Incl(x) => m >= x.as_slice(),
-        LexBound::Excl(x) => m > x.as_slice(),
-    }
-}
-
-fn below_lex_max(b: &LexBound, m: &[u8]) -> bool {
-    match b {
-        LexBound::NegInf => false,
-        LexBound::PosInf => true,
-        LexBound::Incl(x) => m <= x.as_slice(),
-        LexBound::Excl(x) => m < x.as_slice(),
-    }
+    r.contains(s)
 }
 
 pub fn lex_in(r: &LexRange, m: &[u8]) -> bool {
-    above_lex_min(&r.min, m) && below_lex_max(&r.max, m)
+    r.contains(m)
 }
 
 impl Skip {
     fn new() -> Self {
         Skip { dict: Dict::new(), list: SkipList::new(0x5EED_2545_F491_4F6D) }
+    }
+
+    fn insert_new(&mut self, score: f64, member: &[u8]) {
+        self.list.insert(score, member);
+        self.dict.insert_new(ZMember { member: CBytes::new(member), score });
     }
 }
 
@@ -169,6 +206,48 @@ impl ZSet {
 
     pub fn new_skip() -> Self {
         ZSet::Skip(Box::new(Skip::new()))
+    }
+
+    /// The sorted set holding `items`, which are in the set's order
+    /// (ascending score, then member), in the form Redis gives a stored
+    /// result (ZUNIONSTORE, ZRANGESTORE...): a listpack when the limits
+    /// allow, else a skip list.
+    pub fn from_sorted<M: AsRef<[u8]>>(items: &[(f64, M)], lim: ZsetLimits) -> Self {
+        let (mut longest, mut total) = (0, 0usize);
+        for (_, m) in items {
+            longest = longest.max(m.as_ref().len());
+            total = total.saturating_add(m.as_ref().len());
+        }
+        if !lim.fit(items.len(), longest, total) {
+            let mut s = Skip::new();
+            for (score, m) in items {
+                s.insert_new(*score, m.as_ref());
+            }
+            return ZSet::Skip(Box::new(s));
+        }
+        // Non-integral scores are stored as text: format them all into one
+        // buffer first, so the entries can borrow from it.
+        let mut text = Vec::new();
+        let mut ends = Vec::with_capacity(items.len());
+        for (score, _) in items {
+            if score_int(*score).is_none() {
+                crate::util::write_double(*score, &mut text);
+            }
+            ends.push(text.len());
+        }
+        let mut vals = Vec::with_capacity(2 * items.len());
+        let mut start = 0;
+        for ((score, m), &end) in items.iter().zip(&ends) {
+            vals.push(LpVal::from_bytes(m.as_ref()));
+            vals.push(match score_int(*score) {
+                Some(i) => LpVal::Int(i),
+                None => LpVal::Str(&text[start..end]),
+            });
+            start = end;
+        }
+        let mut lp = Listpack::new();
+        lp.extend(&vals);
+        ZSet::Lp(lp)
     }
 
     pub fn encoding(&self) -> &'static str {
@@ -205,55 +284,71 @@ impl ZSet {
     fn insert_new(&mut self, score: f64, member: &[u8]) {
         match self {
             ZSet::Lp(lp) => {
+                // Before the first pair that sorts after the new one.
                 let mut o = lp.first();
                 while let Some(off) = o {
-                    let sc_off = lp.next(off).expect("score");
+                    let sc_off = lp.next(off).expect("score follows member");
                     let sc = lp_score(lp.get(sc_off));
-                    let m = lp.get(off).to_bytes();
-                    if cmp_pair(sc, &m, score, member) == Ordering::Greater {
+                    if sc > score || (sc == score && cmp_member(lp.get(off), member) == Ordering::Greater) {
                         break;
                     }
                     o = lp.next(sc_off);
                 }
                 let at = o.unwrap_or_else(|| lp.end_offset());
-                let sb = score_to_bytes(score);
-                lp.insert(at, &[LpVal::from_bytes(member), LpVal::from_bytes(&sb)]);
+                let stored;
+                let sv = match score_int(score) {
+                    Some(i) => LpVal::Int(i),
+                    None => {
+                        stored = crate::util::fmt_double(score);
+                        LpVal::Str(stored.as_bytes())
+                    }
+                };
+                lp.insert(at, &[LpVal::from_bytes(member), sv]);
             }
-            ZSet::Skip(s) => {
-                s.list.insert(score, member);
-                s.dict.insert_new(ZMember { member: CBytes::new(member), score });
-            }
+            ZSet::Skip(s) => s.insert_new(score, member),
         }
     }
 
-    /// Adds one member with ZADD semantics (Redis's zsetAdd).
+    /// Adds one member with ZADD semantics (Redis's zsetAdd): a listpack
+    /// converts before taking a member that would break its limits.
     pub fn add(&mut self, score: f64, member: &[u8], f: AddFlags, lim: ZsetLimits) -> AddOutcome {
+        if let ZSet::Skip(s) = self {
+            // One table lookup finds the member and takes its new score.
+            let Skip { dict, list } = &mut **s;
+            if let Some(z) = dict.get_mut(member) {
+                let cur = z.score;
+                let out = Self::new_score(cur, score, f);
+                if let AddOutcome::Updated(new) = out {
+                    z.score = new;
+                    list.update_score(cur, member, new);
+                }
+                return out;
+            }
+            if f.xx {
+                return AddOutcome::Nop;
+            }
+            s.insert_new(score, member);
+            return AddOutcome::Added(score);
+        }
         match self.score(member) {
+            // A listpack member: moved to its new place.
             Some(cur) => {
-                if f.nx {
-                    return AddOutcome::Nop;
+                let out = Self::new_score(cur, score, f);
+                if let AddOutcome::Updated(new) = out {
+                    self.remove(member);
+                    self.insert_new(new, member);
                 }
-                let mut new = score;
-                if f.incr {
-                    new += cur;
-                    if new.is_nan() {
-                        return AddOutcome::Nan;
-                    }
-                }
-                if (f.lt && new >= cur) || (f.gt && new <= cur) {
-                    return AddOutcome::Nop;
-                }
-                if new != cur {
-                    self.update(cur, new, member);
-                }
-                AddOutcome::Updated(new)
+                out
             }
             None => {
                 if f.xx {
                     return AddOutcome::Nop;
                 }
-                if let ZSet::Lp(_) = self {
-                    if self.len() + 1 > lim.entries || member.len() > lim.value {
+                if let ZSet::Lp(lp) = self {
+                    if lp.len() / 2 + 1 > lim.entries
+                        || member.len() > lim.value
+                        || lp.bytes_len() + member.len() > LISTPACK_SAFETY
+                    {
                         self.to_skip();
                     }
                 }
@@ -263,19 +358,25 @@ impl ZSet {
         }
     }
 
-    fn update(&mut self, cur: f64, new: f64, member: &[u8]) {
-        match self {
-            ZSet::Lp(_) => {
-                self.remove(member);
-                self.insert_new(new, member);
-            }
-            ZSet::Skip(s) => {
-                s.list.update_score(cur, member, new);
-                if let Some(z) = s.dict.get_mut(member) {
-                    z.score = new;
-                }
+    /// What ZADD does to a member of score `cur` given `score`.
+    fn new_score(cur: f64, score: f64, f: AddFlags) -> AddOutcome {
+        if f.nx {
+            return AddOutcome::Nop;
+        }
+        let mut new = score;
+        if f.incr {
+            new += cur;
+            if new.is_nan() {
+                return AddOutcome::Nan;
             }
         }
+        if (f.lt && new >= cur) || (f.gt && new <= cur) {
+            return AddOutcome::Nop;
+        }
+        if new == cur {
+            return AddOutcome::Unchanged(new);
+        }
+        AddOutcome::Updated(new)
     }
 
     pub fn remove(&mut self, member: &[u8]) -> bool {
@@ -302,11 +403,12 @@ impl ZSet {
     pub fn rank(&self, member: &[u8], rev: bool) -> Option<usize> {
         let r = match self {
             ZSet::Lp(lp) => {
+                let m_int = parse_i64(member);
                 let mut o = lp.first();
                 let mut i = 0;
                 loop {
                     let off = o?;
-                    if lp.get(off).eq_bytes(member) {
+                    if member_is(lp.get(off), member, m_int) {
                         break i;
                     }
                     o = lp.next(off).and_then(|x| lp.next(x));
@@ -322,68 +424,100 @@ impl ZSet {
     }
 
     /// Elements from rank `start` (counted from the lowest, or from the
-    /// highest when `rev`) in that direction.
-    pub fn iter_from(&self, start: usize, rev: bool) -> ZIter<'_> {
+    /// highest when `rev`) in that direction, members as stored.
+    pub fn entries(&self, start: usize, rev: bool) -> Entries<'_> {
         let len = self.len();
         if start >= len {
-            return ZIter::Done;
+            return Entries::Done;
         }
         let asc = if rev { len - 1 - start } else { start };
         match self {
-            ZSet::Lp(lp) => ZIter::Lp { lp, off: lp.seek(2 * asc as i64), rev },
-            ZSet::Skip(s) => ZIter::Skip { list: &s.list, node: s.list.first_at_rank(asc), rev },
+            ZSet::Lp(lp) => Entries::Lp { lp, off: lp.seek(2 * asc as i64), rev },
+            ZSet::Skip(s) => Entries::Skip { list: &s.list, node: s.list.first_at_rank(asc), rev },
         }
+    }
+
+    /// Like `entries`, members as byte strings.
+    pub fn iter_from(&self, start: usize, rev: bool) -> ZIter<'_> {
+        ZIter(self.entries(start, rev))
     }
 
     /// Ascending ranks (first, last) of the elements in a score range.
     pub fn score_ranks(&self, r: &ScoreRange) -> Option<(usize, usize)> {
-        if r.min > r.max || (r.min == r.max && (r.minex || r.maxex)) {
+        if r.is_empty_range() {
             return None;
         }
         match self {
-            ZSet::Lp(_) => self.lp_ranks(|s, _| score_in(r, s), |s, _| !(if r.minex { s > r.min } else { s >= r.min })),
+            ZSet::Lp(_) => self.lp_span(false, |s, _| r.gte_min(s), |s, _| r.lte_max(s)),
             ZSet::Skip(s) => {
                 let first = s.list.first_in_score_range(r)?;
                 let last = s.list.last_in_score_range(r)?;
-                let (fs, fm) = s.list.get(first);
-                let (ls, lm) = s.list.get(last);
-                Some((s.list.rank(fs, fm)?, s.list.rank(ls, lm)?))
+                Some((s.list.rank_of(first)?, s.list.rank_of(last)?))
             }
         }
     }
 
-    /// Ascending ranks (first, last) of the elements in a lex range.
-    pub fn lex_ranks(&self, r: &LexRange) -> Option<(usize, usize)> {
+    /// Ascending ranks (first, last) of the elements in a lex range, as
+    /// Redis walks it: from the first member at or past the start bound
+    /// (the highest at or below `max` when `rev`), while members stay within
+    /// the other bound. On a set whose scores are all equal this is exactly
+    /// the members in the range.
+    pub fn lex_span(&self, r: &LexRange, rev: bool) -> Option<(usize, usize)> {
+        if r.is_empty_range() {
+            return None;
+        }
         match self {
-            ZSet::Lp(_) => self.lp_ranks(|_, m| lex_in(r, m), |_, m| !above_lex_min(&r.min, m)),
+            ZSet::Lp(_) => {
+                // Redis first checks that the range overlaps the ends.
+                let first = self.entries(0, false).next()?;
+                let last = self.entries(0, true).next()?;
+                if !with_bytes(first.1, |m| r.lte_max(m)) || !with_bytes(last.1, |m| r.gte_min(m)) {
+                    return None;
+                }
+                let min = |_: f64, m: LpVal| with_bytes(m, |m| r.gte_min(m));
+                let max = |_: f64, m: LpVal| with_bytes(m, |m| r.lte_max(m));
+                if rev {
+                    self.lp_span(true, max, min)
+                } else {
+                    self.lp_span(false, min, max)
+                }
+            }
             ZSet::Skip(s) => {
                 let first = s.list.first_in_lex_range(r)?;
                 let last = s.list.last_in_lex_range(r)?;
-                let (fs, fm) = s.list.get(first);
-                let (ls, lm) = s.list.get(last);
-                Some((s.list.rank(fs, fm)?, s.list.rank(ls, lm)?))
+                Some((s.list.rank_of(first)?, s.list.rank_of(last)?))
             }
         }
     }
 
-    /// Listpack form: the span of ranks where `inside` holds, scanning past
-    /// elements `before` says precede the range.
-    fn lp_ranks(
+    /// Listpack form: walking in one direction, the first element where
+    /// `starts` holds (if `within` holds there too) and the run after it
+    /// while `within` holds; as ascending ranks.
+    fn lp_span(
         &self,
-        inside: impl Fn(f64, &[u8]) -> bool,
-        before: impl Fn(f64, &[u8]) -> bool,
+        rev: bool,
+        starts: impl Fn(f64, LpVal) -> bool,
+        within: impl Fn(f64, LpVal) -> bool,
     ) -> Option<(usize, usize)> {
-        let mut first = None;
-        let mut last = None;
-        for (i, (s, m)) in self.iter_from(0, false).enumerate() {
-            if inside(s, &m) {
-                first.get_or_insert(i);
-                last = Some(i);
-            } else if !before(s, &m) {
+        let mut it = self.entries(0, rev).enumerate();
+        let first = loop {
+            let (i, (s, m)) = it.next()?;
+            if starts(s, m) {
+                if !within(s, m) {
+                    return None;
+                }
+                break i;
+            }
+        };
+        let mut last = first;
+        for (i, (s, m)) in it {
+            if !within(s, m) {
                 break;
             }
+            last = i;
         }
-        Some((first?, last?))
+        let top = self.len() - 1;
+        Some(if rev { (top - last, top - first) } else { (first, last) })
     }
 
     /// Removes the elements with ascending ranks `start..=end`; returns how
@@ -412,15 +546,36 @@ impl ZSet {
     pub fn pop(&mut self, count: usize, max: bool) -> Vec<(Vec<u8>, f64)> {
         let n = count.min(self.len());
         let out: Vec<(Vec<u8>, f64)> = self.iter_from(0, max).take(n).map(|(s, m)| (m.into_owned(), s)).collect();
+        self.remove_end(n, max);
+        out
+    }
+
+    /// Removes `n` elements from the lowest end (the highest when `max`).
+    pub fn remove_end(&mut self, n: usize, max: bool) {
+        let len = self.len();
+        let n = n.min(len);
         if n > 0 {
-            let len = self.len();
             if max {
                 self.remove_ranks(len - n, len - 1);
             } else {
                 self.remove_ranks(0, n - 1);
             }
         }
-        out
+    }
+
+    /// A uniformly drawn element (`rand` supplies the randomness).
+    pub fn random_entry(&self, mut rand: impl FnMut() -> u64) -> Option<(f64, LpVal<'_>)> {
+        match self {
+            ZSet::Lp(lp) => {
+                let n = self.len();
+                if n == 0 {
+                    return None;
+                }
+                let m = lp.seek(2 * (rand() % n as u64) as i64)?;
+                Some((lp_score(lp.get(lp.next(m)?)), lp.get(m)))
+            }
+            ZSet::Skip(s) => s.dict.random(rand).map(|z| (z.score, LpVal::Str(&z.member))),
+        }
     }
 
     /// ZSCAN step (the listpack form returns everything at once, cursor 0).
@@ -436,11 +591,11 @@ impl ZSet {
 
     pub fn to_skip(&mut self) {
         if let ZSet::Lp(_) = self {
-            let mut n = ZSet::new_skip();
+            let mut n = Skip::new();
             for (s, m) in self.iter_from(0, false) {
                 n.insert_new(s, &m);
             }
-            *self = n;
+            *self = ZSet::Skip(Box::new(n));
         }
     }
 
@@ -448,16 +603,10 @@ impl ZSet {
     /// (what the STORE commands do with their result).
     pub fn shrink_if_fits(&mut self, lim: ZsetLimits) {
         if let ZSet::Skip(_) = self {
-            if self.len() <= lim.entries && self.iter_from(0, false).all(|(_, m)| m.len() <= lim.value) {
-                let mut lp = Listpack::new();
-                let mut vals: Vec<Vec<u8>> = Vec::with_capacity(self.len() * 2);
-                for (s, m) in self.iter_from(0, false) {
-                    vals.push(m.into_owned());
-                    vals.push(score_to_bytes(s));
-                }
-                let lv: Vec<LpVal> = vals.iter().map(|v| LpVal::from_bytes(v)).collect();
-                lp.extend(&lv);
-                *self = ZSet::Lp(lp);
+            let items: Vec<(f64, Cow<[u8]>)> = self.iter_from(0, false).collect();
+            let small = ZSet::from_sorted(&items, lim);
+            if let ZSet::Lp(_) = small {
+                *self = small;
             }
         }
     }
@@ -477,32 +626,44 @@ impl ZSet {
     }
 }
 
-/// Elements of a sorted set by rank, in one direction.
-pub enum ZIter<'a> {
+/// Elements of a sorted set by rank, in one direction: (score, member as
+/// stored).
+pub enum Entries<'a> {
     Done,
     Lp { lp: &'a Listpack, off: Option<usize>, rev: bool },
     Skip { list: &'a SkipList, node: Option<NodeRef>, rev: bool },
 }
 
+impl<'a> Iterator for Entries<'a> {
+    type Item = (f64, LpVal<'a>);
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            Entries::Done => None,
+            Entries::Lp { lp, off, rev } => {
+                let m_off = (*off)?;
+                let s_off = lp.next(m_off).expect("score follows member");
+                *off = if *rev { lp.prev(m_off).and_then(|x| lp.prev(x)) } else { lp.next(s_off) };
+                Some((lp_score(lp.get(s_off)), lp.get(m_off)))
+            }
+            Entries::Skip { list, node, rev } => {
+                let n = (*node)?;
+                *node = if *rev { list.prev(n) } else { list.next(n) };
+                let (s, m) = list.get(n);
+                Some((s, LpVal::Str(m)))
+            }
+        }
+    }
+}
+
+/// `Entries` with members as byte strings (integers formatted).
+pub struct ZIter<'a>(Entries<'a>);
+
 impl<'a> Iterator for ZIter<'a> {
     type Item = (f64, Cow<'a, [u8]>);
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
-        match self {
-            ZIter::Done => None,
-            ZIter::Lp { lp, off, rev } => {
-                let m_off = (*off)?;
-                let s_off = lp.next(m_off).expect("score follows member");
-                *off = if *rev { lp.prev(m_off).and_then(|x| lp.prev(x)) } else { lp.next(s_off) };
-                Some((lp_score(lp.get(s_off)), lp.get(m_off).to_bytes()))
-            }
-            ZIter::Skip { list, node, rev } => {
-                let n = (*node)?;
-                *node = if *rev { list.prev(n) } else { list.next(n) };
-                let (s, m) = list.get(n);
-                Some((s, Cow::Borrowed(m)))
-            }
-        }
+        self.0.next().map(|(s, m)| (s, m.to_bytes()))
     }
 }
 
@@ -565,5 +726,111 @@ mod tests {
         assert_eq!(z.score(b"2"), Some(2.0));
         z.add(1.0, b"123456789", AddFlags::default(), LIM);
         assert_eq!(z.encoding(), "skiplist");
+    }
+
+    fn lp_of(pairs: &[(f64, &str)]) -> ZSet {
+        let mut z = ZSet::new_lp();
+        let big = ZsetLimits { entries: 1000, value: 1000 };
+        for (s, m) in pairs {
+            z.add(*s, m.as_bytes(), AddFlags::default(), big);
+        }
+        z
+    }
+
+    #[test]
+    fn add_tells_an_unchanged_score_from_an_update() {
+        let mut z = lp_of(&[(1.0, "a")]);
+        let incr = AddFlags { incr: true, ..Default::default() };
+        assert_eq!(z.add(1.0, b"a", AddFlags::default(), LIM), AddOutcome::Unchanged(1.0));
+        assert_eq!(z.add(0.0, b"a", incr, LIM), AddOutcome::Unchanged(1.0));
+        assert_eq!(z.add(-0.0, b"a", AddFlags { gt: true, ..Default::default() }, LIM), AddOutcome::Nop);
+        assert_eq!(z.add(2.0, b"a", AddFlags::default(), LIM), AddOutcome::Updated(2.0));
+        z.add(f64::INFINITY, b"a", AddFlags::default(), LIM);
+        assert_eq!(z.add(f64::NEG_INFINITY, b"a", incr, LIM), AddOutcome::Nan);
+    }
+
+    #[test]
+    fn listpack_orders_integer_members_as_strings() {
+        let z = lp_of(&[(1.0, "10"), (1.0, "9"), (1.0, "-1"), (1.0, "a"), (0.5, "z")]);
+        let got: Vec<Vec<u8>> = z.iter_from(0, false).map(|(_, m)| m.into_owned()).collect();
+        assert_eq!(got, [&b"z"[..], b"-1", b"10", b"9", b"a"]);
+        assert_eq!(z.rank(b"9", false), Some(3));
+        assert_eq!(z.rank(b"09", false), None);
+        assert_eq!(z.rank(b"z", true), Some(4));
+        let rev: Vec<f64> = z.entries(1, true).map(|(s, _)| s).collect();
+        assert_eq!(rev, [1.0, 1.0, 1.0, 0.5]);
+    }
+
+    #[test]
+    fn lex_spans_walk_as_redis_does() {
+        let r = |a: &[u8], b: &[u8]| LexRange { min: LexBound::parse(a).unwrap(), max: LexBound::parse(b).unwrap() };
+        let z = lp_of(&[(0.0, "a"), (0.0, "b"), (0.0, "c"), (0.0, "d")]);
+        let mut s = ZSet::new_skip();
+        for m in ["a", "b", "c", "d"] {
+            s.add(0.0, m.as_bytes(), AddFlags::default(), LIM);
+        }
+        for (lo, hi) in [(&b"[b"[..], &b"(d"[..]), (b"-", b"+"), (b"(a", b"[a"), (b"[e", b"+"), (b"-", b"(a")] {
+            for rev in [false, true] {
+                assert_eq!(z.lex_span(&r(lo, hi), rev), s.lex_span(&r(lo, hi), rev), "{lo:?} {hi:?}");
+            }
+        }
+        assert_eq!(z.lex_span(&r(b"[b", b"(d"), false), Some((1, 2)));
+        // Scores that differ: the walk stops at the first member past the
+        // far bound, in the direction of the walk.
+        let mixed = lp_of(&[(0.0, "c"), (1.0, "a"), (2.0, "d"), (3.0, "b")]);
+        assert_eq!(mixed.lex_span(&r(b"[b", b"[c"), false), Some((0, 1)));
+        assert_eq!(mixed.lex_span(&r(b"[b", b"[c"), true), Some((2, 3)));
+        assert_eq!(mixed.lex_span(&r(b"[a", b"[z"), false), Some((0, 3)));
+    }
+
+    #[test]
+    fn stored_results_pick_their_form_by_the_limits() {
+        let items = [(-0.0, "a"), (1.5, "b"), (1e17, "c"), (f64::INFINITY, "d")];
+        let z = ZSet::from_sorted(&items, LIM);
+        assert_eq!(z.encoding(), "listpack");
+        let got: Vec<(f64, Vec<u8>)> = members(&z);
+        assert_eq!(got.len(), 4);
+        assert!(got[0].0 == 0.0 && got[0].0.is_sign_positive(), "-0 is stored as 0 in a listpack");
+        assert_eq!((got[1].0, got[2].0, got[3].0), (1.5, 1e17, f64::INFINITY));
+        let z = ZSet::from_sorted(&[(-0.0, "a"), (1.0, "123456789")], LIM);
+        assert_eq!(z.encoding(), "skiplist");
+        assert!(z.score(b"a").unwrap().is_sign_negative());
+        let five: Vec<(f64, String)> = (0..5).map(|i| (i as f64, i.to_string())).collect();
+        assert_eq!(ZSet::from_sorted(&five, LIM).encoding(), "skiplist");
+        assert_eq!(ZSet::from_sorted(&five[..4], LIM).encoding(), "listpack");
+        assert!(ZSet::from_sorted::<&str>(&[], LIM).is_empty());
+    }
+
+    #[test]
+    fn random_entries_come_from_the_set() {
+        let mut x = 7u64;
+        let mut rand = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let z = lp_of(&[(1.0, "a"), (2.0, "7")]);
+        let mut s = ZSet::new_skip();
+        s.add(3.0, b"q", AddFlags::default(), LIM);
+        for _ in 0..20 {
+            let (score, m) = z.random_entry(&mut rand).unwrap();
+            assert_eq!(z.score(&m.to_bytes()), Some(score));
+            assert_eq!(
+                s.random_entry(&mut rand).map(|(sc, m)| (sc, m.to_bytes().into_owned())),
+                Some((3.0, b"q".to_vec()))
+            );
+        }
+        assert!(ZSet::new_lp().random_entry(&mut rand).is_none());
+    }
+
+    #[test]
+    fn remove_end_pops_from_either_side() {
+        let mut z = lp_of(&[(1.0, "a"), (2.0, "b"), (3.0, "c")]);
+        z.remove_end(1, true);
+        z.remove_end(1, false);
+        assert_eq!(members(&z), [(2.0, b"b".to_vec())]);
+        z.remove_end(usize::MAX, false);
+        assert!(z.is_empty());
     }
 }
