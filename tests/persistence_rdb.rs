@@ -40,9 +40,7 @@ fn wait_for(what: &str, limit: Duration, mut cond: impl FnMut() -> bool) {
 }
 
 fn wait_bgsave_done(c: &mut Conn) {
-    wait_for("the background save to end", Duration::from_secs(30), || {
-        info_field(c, "rdb_bgsave_in_progress") == "0"
-    });
+    wait_for("the background save to end", Duration::from_secs(30), || info_field(c, "rdb_bgsave_in_progress") == "0");
 }
 
 /// Fills the server with `n` keys of every type and encoding, in several

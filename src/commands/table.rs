@@ -119,8 +119,22 @@ fn lower<'b>(name: &[u8], buf: &'b mut [u8; 64]) -> Option<&'b [u8]> {
 }
 
 pub fn find(name: &[u8]) -> Option<&'static Command> {
+    thread_local! {
+        /// The command found last: pipelines mostly repeat one command, and
+        /// a case-insensitive compare is cheaper than hashing the name.
+        static LAST: std::cell::Cell<Option<&'static Command>> = const { std::cell::Cell::new(None) };
+    }
+    if let Some(c) = LAST.with(|l| l.get()) {
+        if c.name.len() == name.len() && c.name.as_bytes().eq_ignore_ascii_case(name) {
+            return Some(c);
+        }
+    }
     let mut buf = [0u8; 64];
-    table().get(lower(name, &mut buf)?).copied()
+    let found = table().get(lower(name, &mut buf)?).copied();
+    if found.is_some() {
+        LAST.with(|l| l.set(found));
+    }
+    found
 }
 
 /// Resolves `args` to a command or subcommand, checking arity.

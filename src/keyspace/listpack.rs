@@ -376,26 +376,34 @@ impl Listpack {
     /// becoming one entry) and fixes the header; the element count changes by
     /// `vals.len() - removed_entries`.
     fn splice(&mut self, off: usize, remove: usize, removed_entries: usize, vals: &[LpVal]) {
+        thread_local! {
+            /// Encoded entries on their way in, reused between calls.
+            static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
         let count = self.count_after(vals.len() as isize - removed_entries as isize);
-        let mut enc = Vec::with_capacity(vals.iter().map(|v| entry_size(*v)).sum());
-        for v in vals {
-            encode(*v, &mut enc);
-        }
-        let old = std::mem::take(&mut self.0).into_vec();
-        let mut buf = if enc.len() == remove {
-            old
-        } else {
-            let mut b = Vec::with_capacity(old.len() - remove + enc.len());
-            b.extend_from_slice(&old[..off]);
-            b.extend_from_slice(&enc);
-            b.extend_from_slice(&old[off + remove..]);
-            b
-        };
-        if enc.len() == remove {
-            buf[off..off + remove].copy_from_slice(&enc);
-        }
-        Self::set_header(&mut buf, count);
-        self.0 = buf.into_boxed_slice();
+        SCRATCH.with(|scratch| {
+            let mut enc = scratch.borrow_mut();
+            enc.clear();
+            for v in vals {
+                encode(*v, &mut enc);
+            }
+            // In place: one reallocation to the exact new size (which the
+            // allocator can often do without moving) and one shift of the
+            // tail, as a C listpack does.
+            let mut buf = std::mem::take(&mut self.0).into_vec();
+            if enc.len() > remove {
+                buf.reserve_exact(enc.len() - remove);
+            }
+            buf.splice(off..off + remove, enc.iter().copied());
+            if enc.len() < remove {
+                buf.shrink_to_fit();
+            }
+            if enc.capacity() > 1 << 16 {
+                *enc = Vec::new();
+            }
+            Self::set_header(&mut buf, count);
+            self.0 = buf.into_boxed_slice();
+        });
     }
 
     /// Inserts elements before the entry at `off` (or at the end when `off`
