@@ -379,6 +379,25 @@ impl Db {
         self.signal_created(&key);
     }
 
+    /// Adds an entry read from a snapshot, with one hash of its key: hands
+    /// it back when the key is already present.
+    pub fn add_loaded(&mut self, e: Entry, expire: Option<i64>) -> Result<(), Entry> {
+        self.created(&e);
+        let key = expire.map(|at| (e.key.clone(), at));
+        self.dict.insert_unique(e)?;
+        if let Some((key, at_ms)) = key {
+            self.expires.insert_new(ExpireEntry { key, at_ms });
+        }
+        Ok(())
+    }
+
+    /// Sizes the empty tables for what a snapshot announces (RESIZEDB), so
+    /// loading does not rehash; the caller bounds the counts by the input.
+    pub fn reserve_for_load(&mut self, keys: usize, expires: usize) {
+        self.dict.reserve_empty(keys);
+        self.expires.reserve_empty(expires);
+    }
+
     /// Removes a key with its expiry and returns both (RENAME, MOVE).
     pub fn take(&mut self, key: &[u8]) -> Option<(Entry, Option<i64>)> {
         self.before_change(key);

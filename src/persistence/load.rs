@@ -45,6 +45,8 @@ pub struct Loader<'a> {
     /// A key given twice, or already present, replaces the one before
     /// (DEBUG RELOAD MERGE) instead of stopping the load.
     pub allow_dup: bool,
+    /// The database of the last SELECTDB (for RESIZEDB).
+    db: usize,
 }
 
 impl<'a> Loader<'a> {
@@ -63,6 +65,7 @@ impl<'a> Loader<'a> {
             lru,
             drop_expired: true,
             allow_dup: false,
+            db: 0,
         })
     }
 
@@ -92,7 +95,15 @@ impl<'a> Loader<'a> {
                         self.databases
                     ));
                 }
-                Item::SelectDb(_) | Item::ResizeDb { .. } => {}
+                Item::SelectDb(db) => self.db = db as usize,
+                Item::ResizeDb { keys, expires } => {
+                    // A hint only; never more than the bytes left could hold
+                    // (a key takes at least 3 bytes).
+                    let bound = (self.reader.remaining() / 3) as u64;
+                    if let Some(d) = ks.dbs.get_mut(self.db) {
+                        d.reserve_for_load(keys.min(bound) as usize, expires.min(bound) as usize);
+                    }
+                }
                 Item::Function { .. } => {
                     self.stats.functions += 1;
                     note(Note::Warning(
@@ -121,25 +132,22 @@ impl<'a> Loader<'a> {
                     let Some(value) = k.value else {
                         return Err("internal error: a key was read without its value".into());
                     };
-                    let d = &mut ks.dbs[db];
                     if self.allow_dup {
-                        if let Some(old) = d.remove(&k.key) {
+                        if let Some(old) = ks.dbs[db].remove(&k.key) {
                             ks.lazyfree.drop_entry(old);
                         }
-                    }
-                    let d = &mut ks.dbs[db];
-                    if d.peek(&k.key).is_some() {
-                        return Err(format!(
-                            "RDB has duplicated key '{}' in DB {db}",
-                            String::from_utf8_lossy(k.key.as_bytes())
-                        ));
                     }
                     let mut e = Entry::new(&k.key, value, self.now_ms);
                     if let (true, Some(idle)) = (self.lru, k.idle_secs) {
                         let ms = (idle.min(i64::MAX as u64 / 2000) as i64) * 1000;
                         e.lru = lru_clock(self.now_ms.saturating_sub(ms));
                     }
-                    d.add_entry(e, k.expire_ms);
+                    if let Err(e) = ks.dbs[db].add_loaded(e, k.expire_ms) {
+                        return Err(format!(
+                            "RDB has duplicated key '{}' in DB {db}",
+                            String::from_utf8_lossy(e.key.as_bytes())
+                        ));
+                    }
                     self.stats.keys_loaded += 1;
                 }
                 Item::End { checksum } => {

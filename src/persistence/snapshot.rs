@@ -3,11 +3,13 @@
 //! commands go on, without a fork.
 //!
 //! A background save is a point-in-time view kept by the keyspace itself
-//! (`Keyspace::begin_snapshot`): the periodic walk encodes keys not yet
-//! saved, and a database about to change a key it has not saved yet hands
-//! it over first (`BgSink::save`). Encoding happens on the command thread
-//! in small steps; the bytes go in chunks to a writer thread that writes
-//! the temporary file, syncs it and renames it into place.
+//! (`Keyspace::begin_snapshot`): a walk in small steps hands over keys not
+//! yet saved, and a database about to change a key it has not saved yet
+//! hands it over first (`BgSink::save`). Handing over copies the key and
+//! its value (the only work left on the command thread); an encoder thread
+//! turns the copies into the file (RDB encoding, LZF), syncs it and renames
+//! it into place. The copies waiting for the encoder are the extra memory a
+//! save takes; the walk pauses while they exceed `IN_FLIGHT_BYTES_MAX`.
 //!
 //! Invariants: a snapshot file reaches its final name only complete and
 //! synced (temp file, fsync, rename, fsync of the directory), so a crash at
@@ -26,11 +28,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::Arc;
 
-/// Bytes the command thread collects before handing them to the writer.
+/// Bytes of copies the command thread collects before handing them over,
+/// and the size of the file writes.
 const CHUNK_BYTES: usize = 256 * 1024;
 
-/// Bytes handed to the writer thread and not yet written past which the
-/// background walk pauses (changed keys are still handed over: they
+/// Bytes of copies handed to the encoder and not yet encoded past which
+/// the background walk pauses (changed keys are still handed over: they
 /// cannot wait).
 pub const IN_FLIGHT_BYTES_MAX: usize = 32 * 1024 * 1024;
 
@@ -159,84 +162,95 @@ pub fn save(ks: &Keyspace, spec: &SaveSpec) -> Result<u64, String> {
 // ---------------------------------------------------------------------------
 // Background saves
 
+/// One key on its way to the encoder: a copy of what it held when the
+/// snapshot began.
+struct Record {
+    db: usize,
+    key: crate::keyspace::CBytes,
+    value: crate::keyspace::Value,
+    expire_ms: Option<i64>,
+    recency: Recency,
+}
+
 enum Msg {
-    Data(Vec<u8>),
-    /// Everything was sent: sync and rename.
+    Keys(Vec<Record>),
+    /// Everything was sent: end the file, sync and rename it.
     Commit,
 }
 
-/// The writer side of a background save: collects encoded bytes and hands
-/// them to the writer thread in chunks.
-struct Chunks {
-    buf: Vec<u8>,
-    tx: Sender<Msg>,
-    in_flight: Arc<AtomicUsize>,
+/// A cheap estimate of the memory a copy of `e` takes (exact sizes would
+/// walk big collections once more).
+fn copy_bytes(e: &Entry) -> usize {
+    record_bytes(&e.key, &e.value)
 }
 
-impl Chunks {
-    fn hand_over(&mut self) -> io::Result<()> {
-        if self.buf.is_empty() {
-            return Ok(());
-        }
-        let data = std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK_BYTES));
-        self.in_flight.fetch_add(data.len(), Ordering::Relaxed);
-        self.tx.send(Msg::Data(data)).map_err(|_| io::Error::other("the snapshot writer thread stopped"))
-    }
+fn record_bytes(key: &[u8], v: &crate::keyspace::Value) -> usize {
+    use crate::keyspace::Value;
+    let value = match v {
+        Value::Raw(b) => b.len(),
+        Value::Int(_) | Value::Emb(_) => 0,
+        other => other.elements() * 32,
+    };
+    key.len() + value + 64
 }
 
-impl Write for Chunks {
-    fn write(&mut self, b: &[u8]) -> io::Result<usize> {
-        self.buf.extend_from_slice(b);
-        if self.buf.len() >= CHUNK_BYTES {
-            self.hand_over()?;
-        }
-        Ok(b.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.hand_over()
-    }
-}
+/// Records the command thread collects before handing them over.
+const BATCH_RECORDS: usize = 512;
 
 struct SinkState {
-    w: Option<RdbWriter<Chunks>>,
-    /// Database of the last SELECTDB written.
-    current_db: Option<usize>,
-    /// Keys and expiring keys per database when the save began (RESIZEDB).
-    sizes: Vec<(u64, u64)>,
+    batch: Vec<Record>,
+    /// Estimated bytes of the records in `batch`.
+    batch_bytes: usize,
+    tx: Option<Sender<Msg>>,
     recency: RecencyRule,
-    error: Option<String>,
+    /// Records handed over so far.
+    keys: u64,
 }
 
-/// The keyspace's view of a background save: where keys go.
+/// The keyspace's view of a background save: copies each key it is given
+/// and hands the copies, in batches, to the encoder thread.
 pub struct BgSink {
     state: RefCell<SinkState>,
+    /// Estimated bytes of records handed over and not yet encoded.
     in_flight: Arc<AtomicUsize>,
-    /// Most bytes waiting for the writer thread at once (the extra memory
-    /// the save took: INFO's `rdb_last_cow_size` reports it).
+    /// Most bytes waiting for the encoder at once: the extra memory the save
+    /// took (INFO's `rdb_last_cow_size` reports it).
     peak: std::cell::Cell<usize>,
+}
+
+impl BgSink {
+    fn hand_over(&self, st: &mut SinkState) {
+        if st.batch.is_empty() {
+            return;
+        }
+        let batch = std::mem::replace(&mut st.batch, Vec::with_capacity(BATCH_RECORDS));
+        let n = self.in_flight.fetch_add(st.batch_bytes, Ordering::Relaxed) + st.batch_bytes;
+        st.batch_bytes = 0;
+        if n > self.peak.get() {
+            self.peak.set(n);
+        }
+        if let Some(tx) = &st.tx {
+            if tx.send(Msg::Keys(batch)).is_err() {
+                // The encoder stopped (a write error): it reports why.
+                st.tx = None;
+            }
+        }
+    }
 }
 
 impl Snapshot for BgSink {
     fn save(&self, origin: usize, e: &Entry, expire_ms: Option<i64>) {
         let mut st = self.state.borrow_mut();
-        let st = &mut *st;
-        let Some(w) = st.w.as_mut() else { return };
-        let mut put = || -> io::Result<()> {
-            if st.current_db != Some(origin) {
-                let (keys, expires) = st.sizes.get(origin).copied().unwrap_or((0, 0));
-                w.select_db(origin as u64, keys, expires)?;
-                st.current_db = Some(origin);
-            }
-            w.key(&e.key, &e.value, expire_ms, st.recency.of(e))
-        };
-        if let Err(err) = put() {
-            st.error = Some(format!("Background saving error: {err}"));
-            st.w = None;
+        if st.tx.is_none() {
+            return;
         }
-        let n = self.in_flight.load(Ordering::Relaxed);
-        if n > self.peak.get() {
-            self.peak.set(n);
+        let recency = st.recency.of(e);
+        st.batch_bytes += copy_bytes(e);
+        st.batch.push(Record { db: origin, key: e.key.clone(), value: e.value.clone(), expire_ms, recency });
+        st.keys += 1;
+        if st.batch.len() >= BATCH_RECORDS || st.batch_bytes >= CHUNK_BYTES {
+            let st = &mut *st;
+            self.hand_over(st);
         }
     }
 }
@@ -244,7 +258,7 @@ impl Snapshot for BgSink {
 /// A background save in progress, as the server keeps it.
 pub struct Background {
     pub sink: std::rc::Rc<BgSink>,
-    /// Taken by whoever waits for the writer thread's verdict.
+    /// Taken by whoever waits for the encoder thread's verdict.
     pub done: Option<Receiver<Result<u64, String>>>,
     pub started_ms: i64,
     /// Keys when it began (INFO `current_save_keys_total`).
@@ -253,26 +267,30 @@ pub struct Background {
 
 impl Background {
     /// Starts a background save of `ks`: the point in time is now. The
-    /// writer thread is started here and only ever touches the file.
+    /// encoder thread started here turns the copies it is handed into the
+    /// file; it never sees the keyspace.
     pub fn start(ks: &mut Keyspace, spec: SaveSpec, now_ms: i64) -> Result<Background, String> {
         let (tx, rx) = channel::<Msg>();
         let (done_tx, done_rx) = channel();
         let in_flight = Arc::new(AtomicUsize::new(0));
-        let tmp = spec.temp_path("bg");
+        let sizes: Vec<(u64, u64)> = ks.dbs.iter().map(|d| (d.len() as u64, d.expires.len() as u64)).collect();
         let thread_flight = in_flight.clone();
-        let (path, tmp2) = (spec.path.clone(), tmp.clone());
+        let recency = spec.recency;
         std::thread::Builder::new()
             .name("bgsave".into())
             .spawn(move || {
-                let r = write_file(&rx, &tmp2, &path, &thread_flight);
+                let r = encode_file(&rx, &spec, &sizes, &thread_flight);
                 let _ = done_tx.send(r);
             })
             .map_err(|e| format!("Can't start the background save: {e}"))?;
-        let chunks = Chunks { buf: Vec::with_capacity(CHUNK_BYTES), tx, in_flight: in_flight.clone() };
-        let w = spec.write_head(chunks).map_err(|e| describe(&e, &tmp))?;
-        let sizes = ks.dbs.iter().map(|d| (d.len() as u64, d.expires.len() as u64)).collect();
         let sink = std::rc::Rc::new(BgSink {
-            state: RefCell::new(SinkState { w: Some(w), current_db: None, sizes, recency: spec.recency, error: None }),
+            state: RefCell::new(SinkState {
+                batch: Vec::with_capacity(BATCH_RECORDS),
+                batch_bytes: 0,
+                tx: Some(tx),
+                recency,
+                keys: 0,
+            }),
             in_flight,
             peak: std::cell::Cell::new(0),
         });
@@ -281,82 +299,95 @@ impl Background {
         Ok(Background { sink, done: Some(done_rx), started_ms: now_ms, keys_total })
     }
 
-    /// Whether the writer thread is far enough behind that the walk should
-    /// wait for it.
+    /// Whether the encoder is far enough behind that the walk should wait
+    /// for it.
     pub fn throttled(&self) -> bool {
         self.sink.in_flight.load(Ordering::Relaxed) > IN_FLIGHT_BYTES_MAX
     }
 
-    /// Keys written so far (INFO `current_save_keys_processed`).
+    /// Keys handed to the encoder so far (INFO `current_save_keys_processed`).
     pub fn keys_done(&self) -> u64 {
-        self.sink.state.borrow().w.as_ref().map_or(0, |w| w.keys_written())
+        self.sink.state.borrow().keys
     }
 
     pub fn peak_bytes(&self) -> usize {
         self.sink.peak.get()
     }
 
-    /// After the walk ended: the end record and checksum go out and the
-    /// writer thread commits the file. `Err` when encoding failed earlier
-    /// (the writer thread then removes its temporary file).
+    /// After the walk ended: the last records go out and the encoder ends
+    /// and commits the file. `Err` when the encoder is gone already (it
+    /// then reports why through `done`).
     pub fn finish(&self) -> Result<(), String> {
         let mut st = self.sink.state.borrow_mut();
-        if let Some(e) = st.error.take() {
-            return Err(e);
+        self.sink.hand_over(&mut st);
+        match st.tx.take() {
+            Some(tx) => tx.send(Msg::Commit).map_err(|_| "Background saving error: the encoder stopped".to_string()),
+            None => Err("Background saving error: the encoder stopped".into()),
         }
-        let Some(w) = st.w.take() else {
-            return Err("Background saving error: the snapshot was abandoned".into());
-        };
-        let mut chunks = w.finish().map_err(|e| format!("Background saving error: {e}"))?;
-        chunks.hand_over().map_err(|e| format!("Background saving error: {e}"))?;
-        chunks.tx.send(Msg::Commit).map_err(|_| "Background saving error: the writer thread stopped".to_string())
     }
 
-    /// Abandons the save: nothing more is written and the writer thread
-    /// removes its temporary file.
+    /// Abandons the save: nothing more is sent and the encoder removes its
+    /// temporary file.
     pub fn abort(&self) {
-        self.sink.state.borrow_mut().w = None;
+        let mut st = self.sink.state.borrow_mut();
+        st.tx = None;
+        st.batch.clear();
     }
 }
 
-/// The writer thread: writes chunks as they come, then commits the file on
-/// `Commit`; if the sender goes away first, removes the temporary file.
-fn write_file(rx: &Receiver<Msg>, tmp: &Path, path: &Path, in_flight: &AtomicUsize) -> Result<u64, String> {
-    let mut f = match File::create(tmp) {
-        Ok(f) => Some(f),
-        Err(e) => return Err(describe(&e, tmp)),
-    };
-    let mut failed: Option<io::Error> = None;
-    let mut written = 0u64;
-    for msg in rx.iter() {
-        match msg {
-            Msg::Data(d) => {
-                in_flight.fetch_sub(d.len(), Ordering::Relaxed);
-                if failed.is_none() {
-                    if let Some(file) = f.as_mut() {
-                        match file.write_all(&d) {
-                            Ok(()) => written += d.len() as u64,
-                            Err(e) => failed = Some(e),
+/// The encoder thread: writes the header, each record as it comes (a
+/// SELECTDB whenever the database changes), then on `Commit` the end and
+/// checksum, and commits the file. If the sender goes away first, or a
+/// write fails, the temporary file is removed.
+fn encode_file(
+    rx: &Receiver<Msg>,
+    spec: &SaveSpec,
+    sizes: &[(u64, u64)],
+    in_flight: &AtomicUsize,
+) -> Result<u64, String> {
+    let tmp = spec.temp_path("bg");
+    let result = (|| -> io::Result<Option<u64>> {
+        let f = File::create(&tmp)?;
+        let mut w = spec.write_head(io::BufWriter::with_capacity(CHUNK_BYTES, f))?;
+        let mut current: Option<usize> = None;
+        for msg in rx.iter() {
+            match msg {
+                Msg::Keys(batch) => {
+                    let mut bytes = 0;
+                    for r in &batch {
+                        if current != Some(r.db) {
+                            let (keys, expires) = sizes.get(r.db).copied().unwrap_or((0, 0));
+                            w.select_db(r.db as u64, keys, expires)?;
+                            current = Some(r.db);
                         }
+                        w.key(&r.key, &r.value, r.expire_ms, r.recency)?;
+                        bytes += record_bytes(&r.key, &r.value);
                     }
+                    // Values are dropped here, on this thread.
+                    drop(batch);
+                    in_flight.fetch_sub(bytes, Ordering::Relaxed);
+                }
+                Msg::Commit => {
+                    let total = w.bytes_written() + 8;
+                    let f = w.finish()?.into_inner().map_err(|e| e.into_error())?;
+                    commit(f, &tmp, &spec.path)?;
+                    return Ok(Some(total));
                 }
             }
-            Msg::Commit => {
-                let r = match (failed.take(), f.take()) {
-                    (Some(e), _) => Err(e),
-                    (None, Some(file)) => commit(file, tmp, path),
-                    (None, None) => Err(io::Error::other("file already closed")),
-                };
-                return r.map(|()| written).map_err(|e| {
-                    let _ = std::fs::remove_file(tmp);
-                    describe(&e, tmp)
-                });
-            }
+        }
+        Ok(None)
+    })();
+    match result {
+        Ok(Some(n)) => Ok(n),
+        Ok(None) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err("Background saving was abandoned".into())
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(describe(&e, &tmp))
         }
     }
-    drop(f);
-    let _ = std::fs::remove_file(tmp);
-    Err("Background saving was abandoned".into())
 }
 
 #[cfg(test)]

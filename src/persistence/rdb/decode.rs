@@ -140,6 +140,11 @@ impl<'a> RdbReader<'a> {
         self.version
     }
 
+    /// Bytes not read yet.
+    pub fn remaining(&self) -> usize {
+        self.inp.remaining()
+    }
+
     /// Offset of the next record (after `End`: of the first byte past the
     /// snapshot, where an AOF preamble's commands start).
     pub fn offset(&self) -> usize {
