@@ -461,7 +461,9 @@ impl Listpack {
         let as_int = crate::util::parse_i64(b);
         while let Some(o) = off {
             let hit = match self.get(o) {
-                LpVal::Str(s) => as_int.is_none() && s == b,
+                // A string entry can still spell an integer (files, DUMP
+                // payloads): compare the bytes whatever they look like.
+                LpVal::Str(s) => s == b,
                 LpVal::Int(v) => as_int == Some(v),
             };
             if hit {
