@@ -254,7 +254,6 @@ fn errors_map_to_library_kinds() {
 }
 
 #[test]
-#[ignore = "needs LPUSH (list type: the data-types issue)"]
 fn wrongtype_error() {
     let server = start();
     let mut con = connect(&server);
