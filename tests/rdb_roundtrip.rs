@@ -213,6 +213,22 @@ fn seeded_bit_flips_never_panic() {
     assert!(refused * 100 >= damaged * 99, "{refused} of {damaged} damaged files refused");
 }
 
+#[test]
+fn every_single_bit_flip_is_refused() {
+    for compression in [true, false] {
+        let f = small_file(compression);
+        let mut d = f.clone();
+        for at in 0..f.len() {
+            for bit in 0..8 {
+                d[at] ^= 1 << bit;
+                let r = decode_all(&d, LoadOptions::default());
+                assert!(r.is_err(), "flipping bit {bit} of byte {at} (of {}) went unnoticed", f.len());
+                d[at] ^= 1 << bit;
+            }
+        }
+    }
+}
+
 /// Builds a file holding one key of type `t` whose body is `body`.
 fn one_key(t: u8, body: &[u8]) -> Vec<u8> {
     let mut f = b"REDIS0010".to_vec();
@@ -302,6 +318,57 @@ fn malformed_values_are_refused_with_what_and_where() {
     // Unknown record types.
     assert!(matches!(load(&one_key(8, &[]), false).unwrap_err().kind, ErrorKind::UnknownType(8)));
     assert!(matches!(load(&one_key(22, &[]), false).unwrap_err().kind, ErrorKind::UnknownType(22)));
+}
+
+#[test]
+fn repeated_listpack_members_convert_to_one_table_entry() {
+    // Regression: a hash or sorted-set listpack repeating a field or member loads when the deep checks are off (as in
+    // Redis), and its conversion to a table (a write past the limits, SORT) inserted the repeat twice: a failed debug
+    // assertion, or in release builds a table holding the same key twice.
+    use format::ty;
+    let value = |f: &[u8]| load(f, false).unwrap().keys.remove(&(0, b"k".to_vec())).expect("loaded").0;
+    let dup_hash = one_key(ty::HASH_LISTPACK, &blob(&lp(&[b"f", b"1", b"g", b"2", b"f", b"3"])));
+    let Value::Hash(mut h) = value(&dup_hash) else { panic!("a hash") };
+    h.to_table();
+    assert_eq!((h.len(), h.get(b"f").as_deref()), (2, Some(&b"1"[..])), "the first pair is the one kept");
+    let dup_zset = one_key(ty::ZSET_LISTPACK, &blob(&lp(&[b"a", b"1", b"b", b"2", b"a", b"3"])));
+    let Value::ZSet(mut z) = value(&dup_zset) else { panic!("a sorted set") };
+    z.to_skip();
+    assert_eq!((z.len(), z.score(b"a"), z.rank(b"b", false)), (2, Some(1.0), Some(1)));
+    assert_eq!(z.iter_from(0, true).map(|(s, _)| s).collect::<Vec<_>>(), [2.0, 1.0]);
+}
+
+#[test]
+fn listpack_scores_load_as_the_keyspace_reads_them() {
+    // Regression: a sorted-set listpack score that overflows ("1e999") or is longer than strtod's rules allow was
+    // accepted by the loader's fast parser (as infinity, or its value) while the keyspace reads it as no number (0):
+    // the deep check passed a set that every later command saw out of order.
+    use format::ty;
+    let long = format!("1{}", "0".repeat(300));
+    for score in [&b"1e999"[..], b"-1e999", long.as_bytes()] {
+        let f = one_key(ty::ZSET_LISTPACK, &blob(&lp(&[b"a", b"1", b"b", score])));
+        for deep in [false, true] {
+            assert!(
+                load(&f, deep).unwrap_err().to_string().contains("not a number"),
+                "{}",
+                String::from_utf8_lossy(score)
+            );
+        }
+    }
+    let fine = one_key(ty::ZSET_LISTPACK, &blob(&lp(&[b"a", b"1", b"b", b"1.5e300"])));
+    assert!(load(&fine, true).is_ok());
+}
+
+#[test]
+fn sorted_set_members_spelled_as_strings_are_ranked() {
+    // Regression: ZRANK did not find a listpack member stored as a string that spells an integer ("5", which Redis
+    // would store as an integer but a payload may hold as text), although ZSCORE found it.
+    use format::ty;
+    // Listpack: "5" as a 1-byte string, 1, "b", 2.
+    let raw = [17, 0, 0, 0, 4, 0, 0x81, b'5', 2, 1, 1, 0x81, b'b', 2, 2, 1, 0xFF];
+    let mut d = load(&one_key(ty::ZSET_LISTPACK, &blob(&raw)), true).unwrap();
+    let Value::ZSet(z) = d.keys.remove(&(0, b"k".to_vec())).expect("loaded").0 else { panic!("a sorted set") };
+    assert_eq!((z.score(b"5"), z.rank(b"5", false), z.rank(b"5", true)), (Some(1.0), Some(0), Some(1)));
 }
 
 #[test]

@@ -4,6 +4,8 @@
 //!
 //! Invariant: in listpack form fields are unique and pairs keep insertion
 //! order (what HGETALL shows); a hash is never empty once stored in a db.
+//! Only a listpack loaded without the deep checks may repeat a field:
+//! lookups and the conversion to a table then see its first pair.
 
 use super::dict::{Dict, Keyed};
 use super::listpack::{Listpack, LpVal};
@@ -261,7 +263,10 @@ impl Hash {
             let mut d = Dict::new();
             let mut it = lp.iter();
             while let (Some(k), Some(v)) = (it.next(), it.next()) {
-                d.insert_new(FieldValue { field: CBytes::new(&k.to_bytes()), value: CBytes::new(&v.to_bytes()) });
+                // A listpack loaded without the deep checks may repeat a
+                // field: the first one, the one lookups found, is kept.
+                let fv = FieldValue { field: CBytes::new(&k.to_bytes()), value: CBytes::new(&v.to_bytes()) };
+                let _ = d.insert_unique(fv);
             }
             *self = Hash::Table(Box::new(d));
         }

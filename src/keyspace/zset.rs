@@ -9,7 +9,9 @@
 //!
 //! Invariants: no NaN score is ever stored; in the skip-list form the table
 //! and the list hold exactly the same members with the same scores; a
-//! listpack's pairs are in (score, member bytes) order.
+//! listpack's pairs are in (score, member bytes) order. Only a listpack
+//! loaded without the deep checks may break that order or repeat a member:
+//! lookups and the conversion to a skip list then see its first pair.
 
 use super::dict::{Dict, Keyed};
 use super::listpack::{Listpack, LpVal};
@@ -150,11 +152,13 @@ pub fn cmp_member(v: LpVal, m: &[u8]) -> Ordering {
     }
 }
 
-/// Whether a stored member is `m`, whose integer reading is `m_int`.
+/// Whether a stored member is `m`, whose integer reading is `m_int`. A
+/// string entry may spell an integer (a listpack from a file or a DUMP
+/// payload), so its bytes are compared whatever `m` looks like.
 #[inline]
 fn member_is(v: LpVal, m: &[u8], m_int: Option<i64>) -> bool {
     match v {
-        LpVal::Str(s) => m_int.is_none() && s == m,
+        LpVal::Str(s) => s == m,
         LpVal::Int(n) => m_int == Some(n),
     }
 }
@@ -185,6 +189,15 @@ impl Skip {
     fn insert_new(&mut self, score: f64, member: &[u8]) {
         self.list.insert(score, member);
         self.dict.insert_new(ZMember { member: CBytes::new(member), score });
+    }
+
+    /// Like `insert_new`, but a member already present is left as it is: a
+    /// listpack loaded without the deep checks may hold a member twice, and
+    /// the first one is the one its lookups found.
+    fn insert_first(&mut self, score: f64, member: &[u8]) {
+        if self.dict.insert_unique(ZMember { member: CBytes::new(member), score }).is_ok() {
+            self.list.insert(score, member);
+        }
     }
 }
 
@@ -593,7 +606,7 @@ impl ZSet {
         if let ZSet::Lp(_) = self {
             let mut n = Skip::new();
             for (s, m) in self.iter_from(0, false) {
-                n.insert_new(s, &m);
+                n.insert_first(s, &m);
             }
             *self = ZSet::Skip(Box::new(n));
         }

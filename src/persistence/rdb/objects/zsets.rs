@@ -48,14 +48,28 @@ pub(super) fn zset_plain(inp: &mut Input, cx: &Ctx, binary: bool) -> Result<Opti
     Ok(Some(Value::ZSet(z)))
 }
 
-/// The score of a listpack entry, when it is a number and not NaN.
+/// The longest `%.17g` text: sign, 17 digits, point and a 3-digit exponent
+/// (`-1.2345678901234567e-308`).
+const G17_TEXT_MAX: usize = 24;
+
+/// The score of a listpack entry, when it is a number and not NaN: the
+/// double the keyspace reads from it (`parse_f64`), or refused.
 pub(super) fn lp_score(v: LpVal) -> Option<f64> {
     match v {
         LpVal::Int(i) => Some(i as f64),
         // Scores are written as `%.17g`: Rust's parser reads those much
-        // faster than strtod, which stays the judge of anything else.
+        // faster than strtod, to the same double. It also reads an
+        // overflow as infinity and text of any length, which strtod's rules
+        // (and so the keyspace) refuse: those, and anything else, are left
+        // to strtod.
         LpVal::Str(s) => match std::str::from_utf8(s).ok().and_then(|t| t.parse::<f64>().ok()) {
-            Some(f) if !f.is_nan() && s.iter().all(|c| c.is_ascii_digit() || b".eE+-".contains(c)) => Some(f),
+            Some(f)
+                if f.is_finite()
+                    && s.len() <= G17_TEXT_MAX
+                    && s.iter().all(|c| c.is_ascii_digit() || b".eE+-".contains(c)) =>
+            {
+                Some(f)
+            }
             _ => parse_f64(s),
         },
     }
