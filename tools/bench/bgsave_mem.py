@@ -16,7 +16,7 @@ Prints the peak over the RSS before the save for each, and writes nothing.
 
     python3 tools/bench/bgsave_mem.py [--keys N] [--ours PATH]
 """
-import argparse, os, shutil, subprocess, sys, tempfile, threading, time
+import argparse, os, shutil, subprocess, sys, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import rss  # noqa: E402  (dataset generators and process helpers)
@@ -91,16 +91,8 @@ def one_save(pid, port, n_keys, with_load):
 
 
 def measure(name, cmd, data, n_keys):
-    port = rss.free_port()
-    d = tempfile.mkdtemp(prefix="bgsave-mem-")
-    p = subprocess.Popen(cmd + ["--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                                "--dir", d], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    p, port, d = rss.start(cmd, "bgsave-mem-")
     try:
-        deadline = time.time() + 10
-        while not rss.ping(port):
-            if time.time() > deadline:
-                raise RuntimeError(f"{cmd[0]} did not start")
-            time.sleep(0.05)
         subprocess.run(["redis-cli", "-p", str(port), "--pipe"], input=data, capture_output=True, check=True)
         assert int(cli(port, "DBSIZE")) == n_keys
         time.sleep(0.5)

@@ -93,17 +93,25 @@ def mixed(n):
         shutil.rmtree(d, ignore_errors=True)
 
 
-def measure(cmd, data, n):
+def start(cmd, prefix):
+    """Starts a server without persistence on a free port in a new temp
+    dir and waits until it answers; returns (process, port, dir)."""
     port = free_port()
-    d = tempfile.mkdtemp(prefix="rss-")
+    d = tempfile.mkdtemp(prefix=prefix)
     p = subprocess.Popen(cmd + ["--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", d],
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 10
+    while not ping(port):
+        if time.time() > deadline:
+            p.kill()
+            raise RuntimeError(f"{cmd[0]} did not start")
+        time.sleep(0.05)
+    return p, port, d
+
+
+def measure(cmd, data, n):
+    p, port, d = start(cmd, "rss-")
     try:
-        deadline = time.time() + 10
-        while not ping(port):
-            if time.time() > deadline:
-                raise RuntimeError(f"{cmd[0]} did not start")
-            time.sleep(0.05)
         empty = vmrss_kib(p.pid)
         subprocess.run(["redis-cli", "-p", str(port), "--pipe"], input=data, capture_output=True, check=True)
         size = int(subprocess.run(["redis-cli", "-p", str(port), "DBSIZE"], capture_output=True, text=True).stdout)
