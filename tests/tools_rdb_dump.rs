@@ -5,16 +5,14 @@ mod support;
 
 use rdb_support::{assert_same, esc, parse_fixture};
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use strata::keyspace::quicklist::Quicklist;
 use strata::keyspace::set::Set;
 use strata::keyspace::zset::{AddFlags, ZSet, ZsetLimits};
 use strata::keyspace::Value;
 use strata::persistence::rdb::{Item, LoadOptions, RdbReader, RdbWriter, Recency, SaveOptions};
-use support::proc::{run_tool, Rng};
+use support::proc::{run_program, run_tool, Rng};
 use support::{escape, ours_binary, reference_binary, Conn, TestServer};
 
 const TOOL: &str = env!("CARGO_BIN_EXE_rdb-dump");
@@ -57,48 +55,11 @@ impl Run {
 
 /// Runs rdb-dump with `args` and `stdin`; fails the test if it does not end within `LIMIT`.
 fn run_with_input(args: &[&str], stdin: &[u8]) -> Run {
-    let mut child = Command::new(TOOL)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("spawn {TOOL}: {e}"));
-    let mut input = child.stdin.take().unwrap();
-    let data = stdin.to_vec();
-    let feeder = std::thread::spawn(move || {
-        let _ = input.write_all(&data);
-    });
-    let mut so = child.stdout.take().unwrap();
-    let mut se = child.stderr.take().unwrap();
-    let out_reader = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = so.read_to_end(&mut v);
-        v
-    });
-    let err_reader = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = se.read_to_end(&mut v);
-        v
-    });
-    let deadline = Instant::now() + LIMIT;
-    let status = loop {
-        if let Some(s) = child.try_wait().expect("wait for rdb-dump") {
-            break s;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("rdb-dump {args:?} did not finish within {LIMIT:?}");
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    };
-    let _ = feeder.join();
-    let stdout = out_reader.join().unwrap();
-    let stderr = String::from_utf8_lossy(&err_reader.join().unwrap()).into_owned();
+    let out = run_program(Path::new(TOOL), args, stdin, LIMIT);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     // A panic exits 101 and says "panicked": never acceptable, whatever the input.
     assert!(!stderr.contains("panicked"), "rdb-dump {args:?} panicked: {stderr}");
-    Run { code: status.code().unwrap_or(-1), stdout, stderr }
+    Run { code: out.status.code().unwrap_or(-1), stdout: out.stdout, stderr }
 }
 
 fn run(args: &[&str]) -> Run {

@@ -174,9 +174,16 @@ pub fn tool(name: &str) -> PathBuf {
         .unwrap_or_else(|| panic!("{name} not found on PATH: install redis-tools (Redis 7.0; ./tools/test.sh does)"))
 }
 
-/// Runs a tool with `args`, feeding `stdin`, and fails if it does not finish within `limit`.
+/// Runs a tool from PATH with `args`, feeding `stdin`, and fails if it does not finish within `limit`.
 pub fn run_tool(name: &str, args: &[&str], stdin: &[u8], limit: Duration) -> Output {
-    let mut child = Command::new(tool(name))
+    run_program(&tool(name), args, stdin, limit)
+}
+
+/// Runs the program at `path` with `args`, feeding `stdin`, and fails if it does not finish within
+/// `limit`.
+pub fn run_program(path: &std::path::Path, args: &[&str], stdin: &[u8], limit: Duration) -> Output {
+    let name = path.display();
+    let mut child = Command::new(path)
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
