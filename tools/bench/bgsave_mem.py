@@ -102,9 +102,7 @@ def measure(name, cmd, data, n_keys):
             print(f"{name:7s} BGSAVE {what:15s}: before {before/1024:7.1f} MiB, peak {peak/1024:7.1f} MiB, "
                   f"peak/before {peak/before:.3f}, {took:.2f} s", flush=True)
     finally:
-        p.kill()
-        p.wait()
-        shutil.rmtree(d, ignore_errors=True)
+        rss.stop(p, d)
 
 
 def main():

@@ -109,6 +109,13 @@ def start(cmd, prefix):
     return p, port, d
 
 
+def stop(p, d):
+    """Kills a server from `start` and removes its directory."""
+    p.kill()
+    p.wait()
+    shutil.rmtree(d, ignore_errors=True)
+
+
 def measure(cmd, data, n):
     p, port, d = start(cmd, "rss-")
     try:
@@ -120,9 +127,7 @@ def measure(cmd, data, n):
         full = vmrss_kib(p.pid)
         return empty, full
     finally:
-        p.kill()
-        p.wait()
-        shutil.rmtree(d, ignore_errors=True)
+        stop(p, d)
 
 
 def main():
