@@ -230,6 +230,8 @@ pub struct State {
     pub lastsave: i64,
     /// Saving and loading: the background save in progress, past outcomes.
     pub persist: crate::persistence::status::Persist,
+    /// The append-only file: its files, writer and rewrites.
+    pub aof: crate::persistence::aof::Aof,
     pub slowlog: Slowlog,
     /// Latency monitor events by name ("command", "fast-command").
     pub latency_events: HashMap<&'static str, LatencyEvent>,
@@ -290,6 +292,7 @@ impl State {
             replid,
             lastsave: now / 1000,
             persist: Default::default(),
+            aof: crate::persistence::aof::Aof::new(std::sync::Arc::new(crate::persistence::aof::fs::Disk)),
             slowlog: Slowlog::default(),
             latency_events: HashMap::new(),
             monitors: Vec::new(),
@@ -318,6 +321,22 @@ impl State {
         let mut ids: Vec<ClientId> = self.clients.map.keys().copied().collect();
         ids.sort_unstable();
         ids
+    }
+}
+
+impl State {
+    /// Hands the writes encoded since the last call to their consumers (the
+    /// AOF): the one place the write path leaves the command thread.
+    /// Returns the AOF offset that replies sent from now on must wait for
+    /// (0 with no AOF).
+    pub fn flush_writes(&mut self) -> u64 {
+        if self.prop.buf.is_empty() {
+            return self.aof.writer.as_ref().map_or(0, |w| w.queued());
+        }
+        let now_secs = self.clock.now_ms() / 1000;
+        let offset = self.aof.feed(&self.prop.buf, now_secs, self.config.aof_timestamp_enabled);
+        self.prop.buf.clear();
+        offset
     }
 }
 

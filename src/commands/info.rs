@@ -384,9 +384,10 @@ fn persistence(st: &State, out: &mut String) {
     } else {
         fields!(out, "async_loading" => 0);
     }
-    let (processed, total, current_secs) = match &p.bg {
-        Some(bg) => (bg.keys_done(), bg.keys_total, (now_ms - bg.started_ms) / 1000),
-        None => (0, 0, -1),
+    let (processed, total) = p.bg.as_ref().map_or((0, 0), |bg| (bg.keys_done(), bg.keys_total));
+    let current_secs = match &p.bg {
+        Some(bg) if p.snapshot_running() => (now_ms - bg.started_ms) / 1000,
+        _ => -1,
     };
     fields!(out,
         "current_cow_peak" => 0,
@@ -396,7 +397,7 @@ fn persistence(st: &State, out: &mut String) {
         "current_save_keys_processed" => processed,
         "current_save_keys_total" => total,
         "rdb_changes_since_last_save" => st.dirty,
-        "rdb_bgsave_in_progress" => u8::from(p.bg.is_some()),
+        "rdb_bgsave_in_progress" => u8::from(p.snapshot_running()),
         "rdb_last_save_time" => st.lastsave,
         "rdb_last_bgsave_status" => if p.last_bgsave_ok { "ok" } else { "err" },
         "rdb_last_bgsave_time_sec" => p.last_bgsave_secs,
@@ -405,19 +406,8 @@ fn persistence(st: &State, out: &mut String) {
         "rdb_last_cow_size" => p.last_extra_bytes,
         "rdb_last_load_keys_expired" => p.last_load.keys_expired,
         "rdb_last_load_keys_loaded" => p.last_load.keys_loaded,
-        "aof_enabled" => 0,
-        "aof_rewrite_in_progress" => 0,
-        "aof_rewrite_scheduled" => 0,
-        "aof_last_rewrite_time_sec" => -1,
-        "aof_current_rewrite_time_sec" => -1,
-        "aof_last_bgrewrite_status" => "ok",
-        "aof_rewrites" => 0,
-        "aof_rewrites_consecutive_failures" => 0,
-        "aof_last_write_status" => "ok",
-        "aof_last_cow_size" => 0,
-        "module_fork_in_progress" => 0,
-        "module_fork_last_cow_size" => 0,
     );
+    super::aof::info(st, out);
 }
 
 /// Commands per second over the samples the periodic task records.

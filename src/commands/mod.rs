@@ -5,6 +5,8 @@
 //! (`State::prop`) exactly once, through `call`; handlers never emit to it
 //! themselves, they only say how they should be propagated (`Ctx::prop`).
 
+pub mod aof;
+pub mod aof_load;
 pub mod bits;
 pub mod blocking;
 pub mod client;
@@ -201,6 +203,11 @@ pub fn process(st: &mut State, cid: ClientId, args: &[&[u8]], out: &mut ReplyBuf
     }
     if persist::writes_refused(st) && st.clients.get(cid).is_some_and(|c| refused_on_disk_error(cmd, c)) {
         return reject_cmd(st, cid, out, cmd, persist::MISCONF);
+    }
+    if let Some(msg) = aof::refusal(st) {
+        if st.clients.get(cid).is_some_and(|c| refused_on_disk_error(cmd, c)) {
+            return reject_cmd(st, cid, out, cmd, &msg);
+        }
     }
     let client = st.clients.get_mut(cid).expect("registered");
     if client.in_pubsub_mode() && !allowed_in_pubsub(cmd.name) {

@@ -14,7 +14,7 @@ use crate::config::Config;
 use crate::config::{LogLevel, MaxmemoryPolicy};
 use crate::persistence::load::{load_all, Note};
 use crate::persistence::rdb::{Limits, LoadOptions, SaveOptions};
-use crate::persistence::snapshot::{self, Background, RecencyRule, SaveSpec};
+use crate::persistence::snapshot::{self, Background, Purpose, RecencyRule, SaveSpec};
 use crate::state::{Action, State};
 use crate::util::eq_ic;
 
@@ -43,6 +43,8 @@ pub fn save_spec(st: &State) -> SaveSpec {
     };
     SaveSpec {
         path: std::path::Path::new(&c.dir).join(&c.dbfilename),
+        form: snapshot::Form::Snapshot,
+        fs: st.aof.fs.clone(),
         opts: SaveOptions { compression: c.rdbcompression, checksum: c.rdbchecksum },
         recency,
         redis_ver: crate::REDIS_VERSION.to_string(),
@@ -125,8 +127,12 @@ pub fn start_background(st: &mut State) -> Result<(), String> {
     }
 }
 
-/// Records how the background save in progress ended.
+/// Records how the background save in progress ended (a snapshot, or the
+/// base of an AOF rewrite).
 pub fn background_done(st: &mut State, result: Result<u64, String>) {
+    if st.persist.bg.as_ref().is_some_and(|b| b.purpose == Purpose::AofRewrite) {
+        return super::aof::rewrite_done(st, result);
+    }
     let Some(bg) = st.persist.bg.take() else { return };
     st.keyspace.end_snapshot();
     let now = st.now_ms();
@@ -149,10 +155,12 @@ pub fn background_done(st: &mut State, result: Result<u64, String>) {
     }
 }
 
-/// Stops the background save in progress, if any, without counting it as a
-/// failure (as a killed save child is not): FLUSHALL, SHUTDOWN.
+/// Stops the background snapshot in progress, if any, without counting it
+/// as a failure (as a killed save child is not): FLUSHALL, SHUTDOWN. An
+/// AOF rewrite goes on (its base is the data set before the flush).
 pub fn abort_background(st: &mut State, why: &str) {
-    if let Some(bg) = st.persist.bg.take() {
+    if st.persist.snapshot_running() {
+        let Some(bg) = st.persist.bg.take() else { return };
         bg.abort();
         st.keyspace.end_snapshot();
         st.log(LogLevel::Notice, why);
@@ -190,7 +198,7 @@ pub fn writes_refused(st: &State) -> bool {
 }
 
 fn save(ctx: &mut Ctx, _: &[&[u8]]) {
-    if ctx.st.persist.bg.is_some() {
+    if ctx.st.persist.snapshot_running() {
         return ctx.err(IN_PROGRESS);
     }
     match save_now(ctx.st) {
@@ -207,8 +215,16 @@ fn bgsave(ctx: &mut Ctx, args: &[&[u8]]) {
         [_, opt] if eq_ic(opt, b"schedule") => {}
         _ => return ctx.syntax(),
     }
-    if ctx.st.persist.bg.is_some() {
+    let schedule = args.len() == 2;
+    if ctx.st.persist.snapshot_running() {
         return ctx.err(IN_PROGRESS);
+    }
+    if ctx.st.persist.bg.is_some() {
+        if !schedule {
+            return ctx.err("ERR An AOF log rewriting in progress: can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.");
+        }
+        ctx.st.persist.bg_scheduled = true;
+        return ctx.out.simple("Background saving scheduled");
     }
     if ctx.st.call_depth > 1 {
         ctx.st.persist.bg_scheduled = true;

@@ -159,6 +159,12 @@ fn config_set(ctx: &mut Ctx, args: &[&[u8]]) {
                 return ctx.err(&msg);
             }
             ctx.st.apply_config(&changed);
+            if super::aof::config_changed(ctx.st, &changed).is_err() {
+                ctx.st.config = before;
+                return ctx.err(
+                    "ERR CONFIG SET failed (possibly related to argument 'appendonly') - Unable to turn on AOF. Check server logs.",
+                );
+            }
             ctx.out.ok()
         }
         Err(e) => ctx.err(&e),
@@ -261,6 +267,7 @@ fn shutdown(ctx: &mut Ctx, args: &[&[u8]]) {
 pub fn prepare_shutdown(st: &mut State, save: Option<bool>, force: bool) -> Result<(), String> {
     let save = save.unwrap_or(!st.config.save_params.is_empty());
     super::persist::abort_background(st, "There is a child saving an .rdb. Killing it!");
+    super::aof::shutdown(st, force)?;
     if save {
         st.log(LogLevel::Notice, "Saving the final RDB snapshot before exiting.");
         if let Err(e) = super::persist::save_now(st) {
@@ -353,28 +360,7 @@ pub fn redacted<'a>(cmd: &Command, args: &[&'a [u8]]) -> Vec<&'a [u8]> {
     v
 }
 
-/// Appends `s` quoted the way Redis shows arguments: printable bytes as they
-/// are, the usual escapes, other bytes as \xHH.
-pub fn quote_into(out: &mut Vec<u8>, s: &[u8]) {
-    out.push(b'"');
-    for &b in s {
-        match b {
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            b'"' => out.extend_from_slice(b"\\\""),
-            b'\n' => out.extend_from_slice(b"\\n"),
-            b'\r' => out.extend_from_slice(b"\\r"),
-            b'\t' => out.extend_from_slice(b"\\t"),
-            7 => out.extend_from_slice(b"\\a"),
-            8 => out.extend_from_slice(b"\\b"),
-            0x20..=0x7e => out.push(b),
-            _ => {
-                const HEX: &[u8; 16] = b"0123456789abcdef";
-                out.extend_from_slice(&[b'\\', b'x', HEX[(b >> 4) as usize], HEX[(b & 15) as usize]]);
-            }
-        }
-    }
-    out.push(b'"');
-}
+pub use crate::util::quote_into;
 
 /// Sends one executed command to every monitor, as
 /// `+<unix time>.<micros> [<db> <addr>] "arg" ...`.

@@ -58,7 +58,7 @@ impl Command {
 fn unknown_container(_: &mut Ctx, _: &[&[u8]]) {}
 
 /// Every module's table.
-fn modules() -> [&'static [Command]; 18] {
+fn modules() -> [&'static [Command]; 19] {
     [
         super::strings::COMMANDS,
         super::bits::COMMANDS,
@@ -77,6 +77,7 @@ fn modules() -> [&'static [Command]; 18] {
         super::zsets::COMMANDS,
         super::sort::COMMANDS,
         super::persist::COMMANDS,
+        super::aof::COMMANDS,
         super::dump::COMMANDS,
     ]
 }

@@ -152,23 +152,10 @@ fn hex(b: u8) -> u8 {
 /// Quotes bytes the way Redis writes string values into a config file:
 /// always in double quotes, with C escapes and \xHH for unprintable bytes.
 pub(crate) fn repr(s: &[u8]) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for &b in s {
-        match b {
-            b'\\' => out.push_str("\\\\"),
-            b'"' => out.push_str("\\\""),
-            b'\n' => out.push_str("\\n"),
-            b'\r' => out.push_str("\\r"),
-            b'\t' => out.push_str("\\t"),
-            0x07 => out.push_str("\\a"),
-            0x08 => out.push_str("\\b"),
-            0x20..=0x7e => out.push(b as char),
-            _ => out.push_str(&format!("\\x{b:02x}")),
-        }
-    }
-    out.push('"');
-    out
+    let mut out = Vec::with_capacity(s.len() + 2);
+    crate::util::quote_into(&mut out, s);
+    // Only ASCII comes out of the quoting.
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// Strict integer: optional '-', no '+', no blanks, no leading zeros, no

@@ -125,8 +125,12 @@ pub struct Db {
     /// Running estimate of the time to live of keys with an expiry, ms
     /// (INFO keyspace `avg_ttl`), kept by active expiry.
     pub avg_ttl: i64,
-    /// Lazy expiry switched off (while loading, on replicas later).
+    /// Lazy expiry switched off (on replicas later): expired keys are
+    /// missing but not deleted.
     pub no_lazy_expire: bool,
+    /// Loading: no key counts as expired (the commands of a file being
+    /// replayed saw them alive when they first ran).
+    pub loading: bool,
     /// Until this time (ms) no key is deleted because it expired (CLIENT
     /// PAUSE): lookups still find expired keys missing.
     pub expiry_paused_until: i64,
@@ -187,6 +191,7 @@ impl Db {
             expire_cursor: 0,
             avg_ttl: 0,
             no_lazy_expire: false,
+            loading: false,
             expiry_paused_until: i64::MIN,
             shared_lru: None,
             waiters: HashMap::new(),
@@ -261,7 +266,7 @@ impl Db {
 
     /// Whether `key` is logically expired at `now` (present or not).
     pub fn is_expired(&self, key: &[u8], now: i64) -> bool {
-        matches!(self.expire_of(key), Some(at) if at <= now)
+        !self.loading && matches!(self.expire_of(key), Some(at) if at <= now)
     }
 
     /// Whether expired keys may be deleted at `now` (else they are only

@@ -41,7 +41,7 @@ pub struct Loader<'a> {
     /// Whether IDLE records set access clocks (an LRU policy).
     lru: bool,
     /// Drop keys already expired (a primary does; a replica keeps them).
-    drop_expired: bool,
+    pub drop_expired: bool,
     /// A key given twice, or already present, replaces the one before
     /// (DEBUG RELOAD MERGE) instead of stopping the load.
     pub allow_dup: bool,

@@ -3,6 +3,7 @@
 //! replacement). The server decides when to save and load; this layer
 //! knows nothing of clients or commands.
 
+pub mod aof;
 pub mod load;
 pub mod rdb;
 pub mod snapshot;

@@ -17,11 +17,11 @@
 //! when a background save began is written exactly once, with the value
 //! and expiry it had then.
 
+use super::aof::fs::{FileLayer, LayerFile};
 use super::rdb::{RdbWriter, Recency, SaveOptions, SnapshotInfo};
 use crate::keyspace::db::idle_ms;
-use crate::keyspace::{Entry, Keyspace, Snapshot};
+use crate::keyspace::{Entry, Keyspace, Snapshot, Value};
 use std::cell::RefCell;
-use std::fs::File;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -77,10 +77,25 @@ impl RecencyRule {
     }
 }
 
+/// What a save writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Form {
+    /// An RDB snapshot (`dump.rdb`).
+    Snapshot,
+    /// The base of an AOF as an RDB file (`aof-base` aux field set).
+    AofRdb,
+    /// The base of an AOF as commands, opened by a `#TS:` annotation with
+    /// this time when timestamps are on.
+    AofCommands { timestamp_secs: Option<i64> },
+}
+
 /// Everything a save needs to know besides the data.
 pub struct SaveSpec {
-    /// The final file (`dir` + `dbfilename`).
+    /// The final file (`dir` + `dbfilename`, or an AOF base).
     pub path: PathBuf,
+    pub form: Form,
+    /// The file layer every file operation of the save goes through.
+    pub fs: std::sync::Arc<dyn FileLayer>,
     pub opts: SaveOptions,
     pub recency: RecencyRule,
     pub redis_ver: String,
@@ -109,38 +124,118 @@ fn key_delay(setting: i32, keys: u64) {
     }
 }
 
+/// `Write` over a layer file.
+struct LayerWriter(std::sync::Arc<dyn LayerFile>);
+
+impl Write for LayerWriter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.append(buf).map_err(|(_, e)| e)?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+type FileOut = io::BufWriter<LayerWriter>;
+
+/// A file being written in either form.
+enum Out {
+    Rdb(RdbWriter<FileOut>),
+    Commands { w: FileOut, db: Option<usize>, bytes: u64, keys: u64, scratch: Vec<u8> },
+}
+
+impl Out {
+    fn select(&mut self, db: usize, keys: u64, expires: u64) -> io::Result<()> {
+        match self {
+            Out::Rdb(w) => w.select_db(db as u64, keys, expires),
+            Out::Commands { db: current, .. } => {
+                *current = Some(db);
+                Ok(())
+            }
+        }
+    }
+
+    fn key(&mut self, key: &[u8], value: &Value, expire_ms: Option<i64>, recency: Recency) -> io::Result<()> {
+        match self {
+            Out::Rdb(w) => w.key(key, value, expire_ms, recency),
+            Out::Commands { w, db, bytes, keys, scratch } => {
+                scratch.clear();
+                if let Some(d) = db.take() {
+                    let d = crate::util::itoa(d as i64);
+                    crate::propagate::encode_command(scratch, &[b"SELECT".as_ref(), d.as_bytes()]);
+                }
+                super::aof::rewrite::key_commands(scratch, key, value, expire_ms);
+                *bytes += scratch.len() as u64;
+                *keys += 1;
+                w.write_all(scratch)
+            }
+        }
+    }
+
+    fn keys_written(&self) -> u64 {
+        match self {
+            Out::Rdb(w) => w.keys_written(),
+            Out::Commands { keys, .. } => *keys,
+        }
+    }
+
+    /// Ends the file; returns its size and the file.
+    fn finish(self) -> io::Result<(u64, std::sync::Arc<dyn LayerFile>)> {
+        let (bytes, w) = match self {
+            Out::Rdb(w) => {
+                let n = w.bytes_written() + 8;
+                (n, w.finish()?)
+            }
+            Out::Commands { w, bytes, .. } => (bytes, w),
+        };
+        let w = w.into_inner().map_err(|e| e.into_error())?;
+        Ok((bytes, w.0))
+    }
+}
+
 impl SaveSpec {
-    fn write_head<W: Write>(&self, w: W) -> io::Result<RdbWriter<W>> {
+    fn open(&self, tmp: &Path) -> io::Result<Out> {
+        let f = self.fs.create(tmp)?;
+        let mut w = io::BufWriter::with_capacity(CHUNK_BYTES, LayerWriter(f));
+        if let Form::AofCommands { timestamp_secs } = self.form {
+            let mut bytes = 0;
+            if let Some(t) = timestamp_secs {
+                let line = format!("#TS:{t}\r\n");
+                w.write_all(line.as_bytes())?;
+                bytes = line.len() as u64;
+            }
+            return Ok(Out::Commands { w, db: None, bytes, keys: 0, scratch: Vec::new() });
+        }
         let mut w = RdbWriter::new(w, self.opts)?;
         w.standard_aux(&SnapshotInfo {
             redis_ver: &self.redis_ver,
             ctime_secs: self.ctime_secs,
             used_mem: self.used_mem,
             repl: None,
-            aof_base: false,
+            aof_base: self.form == Form::AofRdb,
         })?;
-        Ok(w)
+        Ok(Out::Rdb(w))
     }
 
     /// The temporary file a save by this process writes first.
     fn temp_path(&self, tag: &str) -> PathBuf {
-        let name = format!("temp-{}-{}.rdb", tag, std::process::id());
+        let name = match self.form {
+            Form::Snapshot => format!("temp-{}-{}.rdb", tag, std::process::id()),
+            _ => format!("temp-rewriteaof-{}-{}.aof", tag, std::process::id()),
+        };
         self.path.parent().map_or_else(|| PathBuf::from(&name), |d| d.join(&name))
     }
-}
 
-/// Makes a written temporary file the snapshot: syncs it, renames it over
-/// `path` and syncs the directory, so the rename itself is durable.
-fn commit(mut f: File, tmp: &Path, path: &Path) -> io::Result<()> {
-    f.flush()?;
-    f.sync_all()?;
-    drop(f);
-    std::fs::rename(tmp, path)?;
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    File::open(dir)?.sync_all()
+    /// Makes a written temporary file the final one: syncs it, renames it
+    /// over `path` and syncs the directory, so the rename itself is durable.
+    fn commit(&self, f: std::sync::Arc<dyn LayerFile>, tmp: &Path) -> io::Result<()> {
+        f.sync()?;
+        drop(f);
+        self.fs.rename(tmp, &self.path)?;
+        self.fs.sync_dir(self.path.parent().unwrap_or(Path::new("")))
+    }
 }
 
 /// Describes a failed save for the log and for SAVE's caller.
@@ -152,25 +247,23 @@ fn describe(e: &io::Error, tmp: &Path) -> String {
 pub fn save(ks: &Keyspace, spec: &SaveSpec) -> Result<u64, String> {
     let tmp = spec.temp_path("fg");
     let result = (|| {
-        let f = File::create(&tmp)?;
-        let mut w = spec.write_head(io::BufWriter::with_capacity(CHUNK_BYTES, f))?;
+        let mut w = spec.open(&tmp)?;
         for db in &ks.dbs {
             if db.is_empty() {
                 continue;
             }
-            w.select_db(db.id as u64, db.len() as u64, db.expires.len() as u64)?;
+            w.select(db.id, db.len() as u64, db.expires.len() as u64)?;
             for e in db.dict.iter() {
                 w.key(&e.key, &e.value, db.expire_of(&e.key), spec.recency.of(e))?;
                 key_delay(spec.key_delay_us, w.keys_written());
             }
         }
-        let bytes = w.bytes_written() + 8;
-        let f = w.finish()?.into_inner().map_err(|e| e.into_error())?;
-        commit(f, &tmp, &spec.path)?;
+        let (bytes, f) = w.finish()?;
+        spec.commit(f, &tmp)?;
         Ok::<u64, io::Error>(bytes)
     })();
     result.map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
+        let _ = spec.fs.remove(&tmp);
         describe(&e, &tmp)
     })
 }
@@ -271,8 +364,18 @@ impl Snapshot for BgSink {
     }
 }
 
+/// Why a background save runs: a snapshot (BGSAVE, save rules) or the
+/// base of an AOF rewrite. One runs at a time: they share the keyspace's
+/// point-in-time view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    Snapshot,
+    AofRewrite,
+}
+
 /// A background save in progress, as the server keeps it.
 pub struct Background {
+    pub purpose: Purpose,
     pub sink: std::rc::Rc<BgSink>,
     /// Taken by whoever waits for the encoder thread's verdict.
     pub done: Option<Receiver<Result<u64, String>>>,
@@ -292,6 +395,7 @@ impl Background {
         let sizes: Vec<(u64, u64)> = ks.dbs.iter().map(|d| (d.len() as u64, d.expires.len() as u64)).collect();
         let thread_flight = in_flight.clone();
         let recency = spec.recency;
+        let purpose = if spec.form == Form::Snapshot { Purpose::Snapshot } else { Purpose::AofRewrite };
         std::thread::Builder::new()
             .name("bgsave".into())
             .spawn(move || {
@@ -313,7 +417,7 @@ impl Background {
         });
         let keys_total = ks.total_keys() as u64;
         ks.begin_snapshot(sink.clone());
-        Ok(Background { sink, done: Some(done_rx), started_ms: now_ms, keys_total })
+        Ok(Background { purpose, sink, done: Some(done_rx), started_ms: now_ms, keys_total })
     }
 
     /// Whether the encoder is far enough behind that the walk should wait
@@ -364,8 +468,7 @@ fn encode_file(
 ) -> Result<u64, String> {
     let tmp = spec.temp_path("bg");
     let result = (|| -> io::Result<Option<u64>> {
-        let f = File::create(&tmp)?;
-        let mut w = spec.write_head(io::BufWriter::with_capacity(CHUNK_BYTES, f))?;
+        let mut w = spec.open(&tmp)?;
         let mut current: Option<usize> = None;
         for msg in rx.iter() {
             match msg {
@@ -374,7 +477,7 @@ fn encode_file(
                     for r in &batch {
                         if current != Some(r.db) {
                             let (keys, expires) = sizes.get(r.db).copied().unwrap_or((0, 0));
-                            w.select_db(r.db as u64, keys, expires)?;
+                            w.select(r.db, keys, expires)?;
                             current = Some(r.db);
                         }
                         w.key(&r.key, &r.value, r.expire_ms, r.recency)?;
@@ -385,9 +488,8 @@ fn encode_file(
                     in_flight.fetch_sub(bytes, Ordering::Relaxed);
                 }
                 Msg::Commit => {
-                    let total = w.bytes_written() + 8;
-                    let f = w.finish()?.into_inner().map_err(|e| e.into_error())?;
-                    commit(f, &tmp, &spec.path)?;
+                    let (total, f) = w.finish()?;
+                    spec.commit(f, &tmp)?;
                     return Ok(Some(total));
                 }
             }
@@ -397,11 +499,11 @@ fn encode_file(
     match result {
         Ok(Some(n)) => Ok(n),
         Ok(None) => {
-            let _ = std::fs::remove_file(&tmp);
+            let _ = spec.fs.remove(&tmp);
             Err("Background saving was abandoned".into())
         }
         Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
+            let _ = spec.fs.remove(&tmp);
             Err(describe(&e, &tmp))
         }
     }
@@ -417,6 +519,8 @@ mod tests {
     fn spec(dir: &Path) -> SaveSpec {
         SaveSpec {
             path: dir.join("dump.rdb"),
+            form: Form::Snapshot,
+            fs: std::sync::Arc::new(crate::persistence::aof::fs::Disk),
             opts: SaveOptions::default(),
             recency: RecencyRule::None,
             redis_ver: "7.0.15".into(),

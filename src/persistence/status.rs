@@ -33,10 +33,19 @@ pub struct Persist {
     /// Extra memory the last background save took: the most encoded bytes
     /// waiting for the disk at once (`rdb_last_cow_size`).
     pub last_extra_bytes: u64,
+    /// Extra memory the last AOF rewrite took (`aof_last_cow_size`).
+    pub last_aof_extra_bytes: u64,
     /// `dirty` when the background save in progress began.
     pub dirty_at_bg_start: u64,
     pub last_load: LoadStats,
     pub loading: Option<LoadProgress>,
+}
+
+impl Persist {
+    /// Whether a snapshot (not an AOF rewrite) is being saved.
+    pub fn snapshot_running(&self) -> bool {
+        self.bg.as_ref().is_some_and(|b| b.purpose == super::snapshot::Purpose::Snapshot)
+    }
 }
 
 impl Default for Persist {
@@ -49,6 +58,7 @@ impl Default for Persist {
             last_bgsave_secs: -1,
             saves: 0,
             last_extra_bytes: 0,
+            last_aof_extra_bytes: 0,
             dirty_at_bg_start: 0,
             last_load: LoadStats::default(),
             loading: None,

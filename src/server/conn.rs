@@ -198,6 +198,16 @@ impl Conn {
                 return Some("killed".into());
             }
             if !self.outbuf.is_empty() {
+                // Replies go out only once the writes they may depend on
+                // (anyone's, up to now) are as durable as appendfsync says.
+                let wait = {
+                    let mut st = self.shared.state.borrow_mut();
+                    let offset = st.flush_writes();
+                    st.aof.writer.as_ref().map(|w| w.releases()).filter(|r| !r.released(offset)).map(|r| (r, offset))
+                };
+                if let Some((releases, offset)) = wait {
+                    releases.wait(offset).await;
+                }
                 if let Err(e) = stream.write_all(&self.outbuf).await {
                     return Some(format!("write error: {e}"));
                 }

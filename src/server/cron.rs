@@ -44,6 +44,8 @@ pub async fn run(shared: SharedRef) {
         }
         sample_ops(&mut st);
         crate::commands::persist::cron(&mut st);
+        crate::commands::aof::cron(&mut st);
+        st.flush_writes();
         super::conn::handle_actions(&shared, &mut st);
     }
 }

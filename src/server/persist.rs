@@ -106,10 +106,116 @@ fn note(n: Note) {
     }
 }
 
-/// Loads `dir/dbfilename` if it exists, before the server says it is
-/// ready; clients connecting meanwhile get `-LOADING`. An unreadable or
-/// damaged file is an error: the server must not start without its data.
+/// Loads the data set before the server says it is ready; clients
+/// connecting meanwhile get `-LOADING`. With `appendonly yes` the AOF is
+/// the data set (the snapshot only when there is no AOF yet, so switching
+/// the AOF on never starts from nothing), then its files are opened for
+/// appending. An unreadable or damaged file is an error: the server must
+/// not start without its data.
 pub async fn load_at_startup(shared: &SharedRef) -> Result<(), String> {
+    if !shared.state.borrow().config.appendonly {
+        return load_snapshot(shared).await;
+    }
+    let files = crate::commands::aof::startup_files(&mut shared.state.borrow_mut())?;
+    if files.is_empty() {
+        load_snapshot(shared).await?;
+    } else {
+        load_aof(shared, &files).await?;
+    }
+    crate::commands::aof::open_at_startup(&mut shared.state.borrow_mut())
+}
+
+/// Loads the files of the AOF in order, in steps.
+async fn load_aof(shared: &SharedRef, files: &[(std::path::PathBuf, String)]) -> Result<(), String> {
+    let started = Instant::now();
+    let mut maps = Vec::with_capacity(files.len());
+    let mut total = 0u64;
+    for (path, name) in files {
+        let f = std::fs::File::open(path).map_err(|e| format!("Fatal error: can't open the append only file {name}: {e}"))?;
+        let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+        total += len;
+        // SAFETY: read only; the AOF files are ours, and only ever appended
+        // to or truncated by this process, after the load.
+        let map = if len == 0 {
+            None
+        } else {
+            Some(unsafe { memmap2::Mmap::map(&f) }.map_err(|e| format!("Fatal error: can't map {name}: {e}"))?)
+        };
+        maps.push(map);
+    }
+    {
+        let mut st = shared.state.borrow_mut();
+        let now = st.now_ms();
+        st.loading = true;
+        st.persist.loading = Some(LoadProgress { start_secs: now / 1000, total_bytes: total, start_ms: now, ..Default::default() });
+        crate::commands::aof_load::hold_expiry(&mut st, true);
+    }
+    let result = load_aof_files(shared, files, &maps).await;
+    let mut st = shared.state.borrow_mut();
+    crate::commands::aof_load::hold_expiry(&mut st, false);
+    st.loading = false;
+    st.persist.loading = None;
+    st.prop.buf.clear();
+    st.pending_ops.clear();
+    result?;
+    // The replayed commands are not new changes, nor calls of clients.
+    st.dirty = 0;
+    st.stats.reset();
+    log::notice(&format!("DB loaded from append only file: {:.3} seconds", started.elapsed().as_secs_f64()));
+    Ok(())
+}
+
+async fn load_aof_files(
+    shared: &SharedRef,
+    files: &[(std::path::PathBuf, String)],
+    maps: &[Option<memmap2::Mmap>],
+) -> Result<(), String> {
+    use crate::commands::aof_load::{accept_cut, Ending, FileLoad};
+    let mut done_bytes = 0u64;
+    let has_base = shared.state.borrow().aof.manifest.base.is_some();
+    for (i, ((path, name), map)) in files.iter().zip(maps).enumerate() {
+        let started = Instant::now();
+        let bytes: &[u8] = map.as_deref().unwrap_or(&[]);
+        let kind = if i == 0 && has_base { "base" } else { "incr" };
+        let mut fl = FileLoad::new(&mut shared.state.borrow_mut(), bytes, name)?;
+        let ending = loop {
+            {
+                let mut st = shared.state.borrow_mut();
+                let start = Instant::now();
+                let step = loop {
+                    match fl.step(&mut st, STEP_KEYS) {
+                        Ok(None) if start.elapsed() < LOAD_STEP_TIME => continue,
+                        r => break r,
+                    }
+                };
+                if let Some(p) = st.persist.loading.as_mut() {
+                    p.loaded_bytes = done_bytes + fl.offset() as u64;
+                }
+                match step {
+                    Ok(None) => {}
+                    Ok(Some(end)) => {
+                        fl.finish(&mut st);
+                        break end;
+                    }
+                    Err(e) => {
+                        fl.finish(&mut st);
+                        return Err(e);
+                    }
+                }
+            }
+            tokio::task::yield_now().await;
+        };
+        if let Ending::Cut { valid_up_to } = ending {
+            accept_cut(&shared.state.borrow(), path, name, valid_up_to, i + 1 == files.len())?;
+        }
+        done_bytes += bytes.len() as u64;
+        log::notice(&format!("DB loaded from {kind} file {name}: {:.3} seconds", started.elapsed().as_secs_f64()));
+    }
+    Ok(())
+}
+
+/// Loads `dir/dbfilename` if it exists.
+async fn load_snapshot(shared: &SharedRef) -> Result<(), String> {
     let (path, opts, dbs, lru) = {
         let st = shared.state.borrow();
         let c = &st.config;

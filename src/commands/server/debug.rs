@@ -1,7 +1,6 @@
 //! DEBUG: the testing and introspection helpers that make sense here
 //! (SLEEP, SET-ACTIVE-EXPIRE, POPULATE, OBJECT, LOG, ERROR, CHANGE-REPL-ID,
-//! DIGEST, DIGEST-VALUE, RELOAD). LOADAOF answers an error until the AOF
-//! exists.
+//! DIGEST, DIGEST-VALUE, RELOAD, LOADAOF).
 
 use crate::commands::Ctx;
 use crate::config::LogLevel;
@@ -50,11 +49,7 @@ pub fn debug(ctx: &mut Ctx, args: &[&[u8]]) {
     } else if eq_ic(sub, b"reload") {
         reload(ctx, &args[2..])
     } else if eq_ic(sub, b"loadaof") {
-        let msg = format!(
-            "ERR DEBUG {} needs the persistence layer, which this server does not have yet",
-            String::from_utf8_lossy(sub).to_ascii_uppercase()
-        );
-        ctx.err(&msg);
+        loadaof(ctx)
     } else {
         let msg = format!(
             "ERR unknown subcommand or wrong number of arguments for '{}'. Try DEBUG HELP.",
@@ -112,6 +107,29 @@ fn reload(ctx: &mut Ctx, opts: &[&[u8]]) {
             ctx.err("ERR Error trying to load the RDB dump");
         }
     }
+}
+
+/// DEBUG LOADAOF: everything written is synced, the data set emptied and
+/// loaded again from the AOF files. A failure to load stops the server, as
+/// in Redis: going on with part of the data could later overwrite the
+/// files with it.
+fn loadaof(ctx: &mut Ctx) {
+    let st = &mut *ctx.st;
+    if st.aof.status == crate::persistence::aof::Status::On {
+        st.flush_writes();
+        if let Some(w) = st.aof.writer.as_mut() {
+            let _ = w.sync_all();
+        }
+    }
+    st.keyspace.flush(None, false);
+    if let Err(e) = crate::commands::aof::load_now(st) {
+        st.log(LogLevel::Warning, &e);
+        st.log(LogLevel::Warning, "DEBUG LOADAOF could not load the append only file: exiting to keep the files as they are");
+        std::process::exit(1);
+    }
+    st.dirty = 0;
+    st.log(LogLevel::Warning, "Append Only File loaded by DEBUG LOADAOF");
+    ctx.out.ok();
 }
 
 /// The leading number of `b`, 0 when there is none (C's atoi).
