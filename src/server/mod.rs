@@ -43,12 +43,18 @@ impl std::fmt::Display for StartError {
 
 /// Runs the server until shutdown. Returns the process exit code.
 pub fn run(config: Config) -> Result<i32, StartError> {
+    run_on(config, std::sync::Arc::new(crate::persistence::aof::fs::Disk))
+}
+
+/// `run` with the AOF and snapshot files going through `fs` (tests put a
+/// recording layer there to work out what a crash would leave).
+pub fn run_on(config: Config, fs: std::sync::Arc<dyn crate::persistence::aof::fs::FileLayer>) -> Result<i32, StartError> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| StartError(format!("cannot start the runtime: {e}")))?;
     let local = tokio::task::LocalSet::new();
-    local.block_on(&rt, serve(config))
+    local.block_on(&rt, serve(config, fs))
 }
 
 /// Addresses to listen on, from `bind` (`*` any IPv4, `::*` any IPv6, a
@@ -120,10 +126,11 @@ fn set_v6only(s: &tokio::net::TcpSocket) {
     }
 }
 
-async fn serve(config: Config) -> Result<i32, StartError> {
+async fn serve(config: Config, fs: std::sync::Arc<dyn crate::persistence::aof::fs::FileLayer>) -> Result<i32, StartError> {
     let listeners = listen(&config).await?;
     let port = listeners.first().and_then(|l| l.local_addr().ok()).map_or(config.port, |a| a.port());
     let mut state = State::new(config);
+    state.aof.fs = fs;
     state.port = port;
     state.prop.enabled = false;
     state.logger = log::log;
