@@ -325,17 +325,22 @@ impl State {
 }
 
 impl State {
-    /// Hands the writes encoded since the last call to their consumers (the
-    /// AOF): the one place the write path leaves the command thread.
+    /// Stages the writes encoded since the last call for their consumers
+    /// (the AOF): the one place the write path leaves the command thread.
     /// Returns the AOF offset that replies sent from now on must wait for
-    /// (0 with no AOF).
-    pub fn flush_writes(&mut self) -> u64 {
-        if self.prop.buf.is_empty() {
-            return self.aof.writer.as_ref().map_or(0, |w| w.queued());
-        }
+    /// (0 with no AOF). The network layer hands staged writes over once per
+    /// round of ready clients (`Aof::hand_over`).
+    pub fn stage_writes(&mut self) -> u64 {
         let now_secs = self.clock.now_ms() / 1000;
         let offset = self.aof.feed(&self.prop.buf, now_secs, self.config.aof_timestamp_enabled);
         self.prop.buf.clear();
+        offset
+    }
+
+    /// `stage_writes`, handing them over at once.
+    pub fn flush_writes(&mut self) -> u64 {
+        let offset = self.stage_writes();
+        self.aof.hand_over();
         offset
     }
 }

@@ -202,7 +202,10 @@ impl Conn {
                 // (anyone's, up to now) are as durable as appendfsync says.
                 let wait = {
                     let mut st = self.shared.state.borrow_mut();
-                    let offset = st.flush_writes();
+                    let offset = st.stage_writes();
+                    if st.aof.has_staged() {
+                        self.shared.aof_round.notify_one();
+                    }
                     st.aof.writer.as_ref().map(|w| w.releases()).filter(|r| !r.released(offset)).map(|r| (r, offset))
                 };
                 if let Some((releases, offset)) = wait {

@@ -25,6 +25,8 @@ pub struct Shared {
     pub shutdown: Notify,
     /// Woken when CLIENT PAUSE ends or changes.
     pub unpause: Notify,
+    /// Woken when a client staged writes for the AOF (see `aof_rounds`).
+    pub aof_round: Notify,
 }
 
 pub type SharedRef = Rc<Shared>;
@@ -137,13 +139,19 @@ async fn serve(config: Config, fs: std::sync::Arc<dyn crate::persistence::aof::f
     let mem = crate::commands::info::alloc_stats().allocated;
     state.mem_startup = mem;
     state.mem_peak = mem;
-    let shared = Rc::new(Shared { state: RefCell::new(state), shutdown: Notify::new(), unpause: Notify::new() });
+    let shared = Rc::new(Shared {
+        state: RefCell::new(state),
+        shutdown: Notify::new(),
+        unpause: Notify::new(),
+        aof_round: Notify::new(),
+    });
     log::notice("Server initialized");
     for l in listeners {
         tokio::task::spawn_local(conn::accept_loop(shared.clone(), l));
     }
     tokio::task::spawn_local(cron::run(shared.clone()));
     tokio::task::spawn_local(housekeeping(shared.clone()));
+    tokio::task::spawn_local(aof_rounds(shared.clone()));
     if let Err(e) = persist::load_at_startup(&shared).await {
         log::warning(&e);
         return Err(StartError(e));
@@ -190,6 +198,23 @@ fn finish_shutdown(shared: &Shared) {
         let _ = std::fs::remove_file(p);
     }
     log::warning("Strata is now ready to exit, bye bye...");
+}
+
+/// Hands the writes clients staged to the AOF writer once per round: when
+/// woken, it first lets every client that is ready run its batch (a
+/// yielded task runs after the runtime polled the sockets), so one write,
+/// and with `appendfsync always` one sync, covers all of them, as Redis's
+/// event loop writes the AOF once before replying to everyone.
+async fn aof_rounds(shared: SharedRef) {
+    loop {
+        shared.aof_round.notified().await;
+        tokio::task::yield_now().await;
+        let mut st = shared.state.borrow_mut();
+        if st.shutting_down {
+            return;
+        }
+        st.aof.hand_over();
+    }
 }
 
 /// Where a daemonized server without `pidfile` writes its pid.

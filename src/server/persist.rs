@@ -158,8 +158,8 @@ async fn load_aof(shared: &SharedRef, files: &[(std::path::PathBuf, String)]) ->
     st.prop.buf.clear();
     st.pending_ops.clear();
     result?;
-    // The replayed commands are not new changes, nor calls of clients.
-    st.dirty = 0;
+    // The replayed commands count as changes (as in Redis) but are no
+    // client's calls.
     st.stats.reset();
     log::notice(&format!("DB loaded from append only file: {:.3} seconds", started.elapsed().as_secs_f64()));
     Ok(())

@@ -24,6 +24,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use writer::{Hooks, Policy, Writer};
 
+/// A staging buffer that grew beyond this is not kept.
+const STAGED_BYTES_KEEP: usize = 1 << 20;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
     Off,
@@ -60,6 +63,10 @@ pub struct Aof {
     pub rewrite_base_bytes: u64,
     /// Second of the last `#TS:` annotation written.
     last_ts_secs: i64,
+    /// Writes fed and not yet handed to the writer: the network layer hands
+    /// them over once per round of ready clients, so one write (and with
+    /// `always` one sync) serves them all.
+    staged: Vec<u8>,
     pub rewrite: Option<RewriteJob>,
     pub rewrite_scheduled: bool,
     pub last_rewrite_secs: i64,
@@ -87,6 +94,7 @@ impl Aof {
             older_incr_bytes: 0,
             rewrite_base_bytes: 0,
             last_ts_secs: 0,
+            staged: Vec::new(),
             rewrite: None,
             rewrite_scheduled: false,
             last_rewrite_secs: -1,
@@ -125,24 +133,45 @@ impl Aof {
         self.base_bytes + self.older_incr_bytes + self.writer.as_ref().map_or(0, |w| w.file_bytes())
     }
 
-    /// Hands the writes of a batch to the writer, preceded by a `#TS:`
+    /// Stages the writes of a batch for the writer, preceded by a `#TS:`
     /// annotation when timestamps are on and the second changed. Returns
     /// the offset replies must wait for (0 when nothing is written).
     pub fn feed(&mut self, bytes: &[u8], now_secs: i64, timestamps: bool) -> u64 {
-        let Some(w) = self.writer.as_mut() else { return 0 };
-        if bytes.is_empty() {
-            return w.queued();
+        let Some(w) = self.writer.as_ref() else { return 0 };
+        if !bytes.is_empty() {
+            if timestamps && now_secs > self.last_ts_secs {
+                self.last_ts_secs = now_secs;
+                self.staged.extend_from_slice(format!("#TS:{now_secs}\r\n").as_bytes());
+            }
+            self.staged.extend_from_slice(bytes);
         }
-        if timestamps && now_secs > self.last_ts_secs {
-            self.last_ts_secs = now_secs;
-            w.append(format!("#TS:{now_secs}\r\n").as_bytes());
+        w.queued() + self.staged.len() as u64
+    }
+
+    /// Whether staged writes wait to be handed over.
+    pub fn has_staged(&self) -> bool {
+        !self.staged.is_empty()
+    }
+
+    /// Hands the staged writes to the writer.
+    pub fn hand_over(&mut self) {
+        if let Some(w) = self.writer.as_mut() {
+            if !self.staged.is_empty() {
+                w.append(&self.staged);
+                self.staged.clear();
+                if self.staged.capacity() > STAGED_BYTES_KEEP {
+                    self.staged = Vec::new();
+                }
+            }
+        } else {
+            self.staged.clear();
         }
-        w.append(bytes)
     }
 
     /// Starts the writer on `file` (holding `file_bytes` already).
     pub fn start_writer(&mut self, file: Arc<dyn LayerFile>, file_bytes: u64, policy: Policy, hooks: Hooks) -> io::Result<()> {
         self.writer = Some(Writer::start(file, file_bytes, policy, hooks)?);
+        self.staged.clear();
         self.last_ts_secs = 0;
         Ok(())
     }
