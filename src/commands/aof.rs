@@ -505,8 +505,7 @@ fn upgrade(st: &mut State, legacy: &Path) -> Result<Manifest, String> {
         fs.rename(legacy, &target).map_err(|e| format!("Can't move {} into {}: {e}", legacy.display(), dir.display()))?;
         fs.sync_dir(&dir).and_then(|()| fs.sync_dir(Path::new(&st.config.dir))).map_err(|e| e.to_string())?;
     }
-    let mut m = Manifest::default();
-    m.base = Some(FileEntry { name: st.aof.stem.clone(), seq: 1, kind: FileKind::Base });
+    let m = Manifest { base: Some(FileEntry { name: st.aof.stem.clone(), seq: 1, kind: FileKind::Base }), ..Default::default() };
     st.aof.persist_manifest(&m).map_err(|e| format!("Can't write the AOF manifest: {e}"))?;
     st.log(
         LogLevel::Notice,

@@ -3,6 +3,7 @@
 
 pub mod library;
 pub mod proc;
+pub mod recording_fs;
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Write};

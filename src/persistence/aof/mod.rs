@@ -156,12 +156,11 @@ impl Aof {
     /// Hands the staged writes to the writer.
     pub fn hand_over(&mut self) {
         if let Some(w) = self.writer.as_mut() {
-            if !self.staged.is_empty() {
-                w.append(&self.staged);
-                self.staged.clear();
-                if self.staged.capacity() > STAGED_BYTES_KEEP {
-                    self.staged = Vec::new();
-                }
+            // Also retries a write that failed, when nothing is staged.
+            w.append(&self.staged);
+            self.staged.clear();
+            if self.staged.capacity() > STAGED_BYTES_KEEP {
+                self.staged = Vec::new();
             }
         } else {
             self.staged.clear();

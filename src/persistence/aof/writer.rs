@@ -1,29 +1,30 @@
-//! The AOF writer: a thread that appends what the command thread hands it
-//! to the current incremental file and syncs it by the `appendfsync`
-//! policy, so the command thread never waits on the disk.
+//! The AOF writer: appends what the command thread hands it to the current
+//! incremental file, on the command thread itself (one write per round of
+//! clients, as Redis writes once per event loop turn), and has a syncer
+//! thread sync it by the `appendfsync` policy, so the command thread never
+//! waits on a sync.
 //!
-//! Offsets count every byte ever handed over. The command thread hands over
-//! the writes of a batch of commands, then holds that batch's replies until
-//! `released` reaches the offset it handed over up to: with `always` that
-//! happens only once the bytes are written and synced, with `everysec` and
-//! `no` once they are written (so a killed process loses nothing that was
-//! acknowledged). Whatever piles up while the disk is busy goes out in the
-//! next write and the next sync, shared by every client that waited (group
-//! commit). With `everysec` a second thread syncs once a second, so a slow
-//! sync never holds writes.
+//! Offsets count every byte ever handed over. The command thread holds the
+//! replies of a batch until `released` reaches the offset it handed over up
+//! to: with `everysec` and `no` that is as soon as the bytes are written (a
+//! killed process loses nothing acknowledged); with `always` once the
+//! syncer has synced them. Everything written while a sync runs is covered
+//! by the next one, shared by every client that waited (group commit); with
+//! `everysec` the syncer syncs once a second.
 //!
 //! Invariant: `synced <= written <= queued`; a reply waits for `released`,
-//! which only passes `written` (or `synced`) after a failure has been
-//! latched, and a latched failure refuses every further write (MISCONF)
-//! until a later write or sync succeeds. With `always`, a failure stops the
-//! server instead: nothing unsynced is ever acknowledged.
+//! which passes `written` (or with `always`, `synced`) only after a failure
+//! has been latched, and a latched failure refuses every further write
+//! (MISCONF) until a later write or sync succeeds. With `always`, a failure
+//! stops the server instead: nothing unsynced is ever acknowledged.
 
 use super::fs::LayerFile;
 use crate::config::LogLevel;
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Policy {
@@ -32,52 +33,40 @@ pub enum Policy {
     No,
 }
 
-/// How often a failed write is retried, and the `everysec` period.
-const RETRY_PERIOD: Duration = Duration::from_secs(1);
+/// The `everysec` period.
 const SYNC_PERIOD: Duration = Duration::from_secs(1);
 
-/// What the writer reports about the disk (INFO, MISCONF): the errno of
-/// the last failed write and of the last failed sync, 0 when they went
-/// well (cleared by the next success).
+/// The errno of the last failed write and of the last failed sync, 0 when
+/// they went well (cleared by the next success).
 #[derive(Debug, Default)]
 struct Health {
     write_errno: AtomicI32,
     sync_errno: AtomicI32,
 }
 
-struct Queue {
-    buf: Vec<u8>,
-    /// Offset just past `buf`.
-    end: u64,
-    /// A new file to switch to once the bytes before `.1` are written.
-    rotate: Option<(Arc<dyn LayerFile>, u64)>,
+/// Syncs asked for, in order: each syncs its file up to its offset.
+struct Syncs {
+    wanted: VecDeque<(Arc<dyn LayerFile>, u64)>,
     policy: Policy,
     /// Syncs are skipped while a rewrite runs (`no-appendfsync-on-rewrite`).
-    sync_suspended: bool,
+    suspended: bool,
     stop: bool,
-    /// The writer waits for work.
     idle: bool,
-    /// Someone waits for everything queued to be written and synced.
-    sync_wanted: bool,
 }
 
 struct Shared {
-    q: Mutex<Queue>,
+    q: Mutex<Syncs>,
     work: Condvar,
-    /// Wakes the syncer when the writer stops.
-    stop_cv: Condvar,
-    /// Woken when `synced` moves (waiters of `sync_all`).
+    /// Woken when `synced` moves (for `sync_all`).
     synced_cv: Condvar,
     written: AtomicU64,
     synced: AtomicU64,
     released: AtomicU64,
-    /// Bytes in the current incremental file.
-    file_bytes: AtomicU64,
-    /// Syncs done (each covers everything written before it).
     syncs: AtomicU64,
     sync_running: AtomicBool,
     health: Health,
-    file: Mutex<Arc<dyn LayerFile>>,
+    /// The file being appended to (the `everysec` syncer syncs it).
+    current: Mutex<Arc<dyn LayerFile>>,
     replies: tokio::sync::Notify,
     fatal: fn(),
     log: fn(LogLevel, &str),
@@ -87,12 +76,26 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// The command thread's handle on the writer.
+/// Where the writer logs, and what it does after logging that `always`
+/// cannot be honoured (the server exits).
+pub struct Hooks {
+    pub log: fn(LogLevel, &str),
+    pub fatal: fn(),
+}
+
+/// The command thread's handle on the AOF file and its syncer.
 pub struct Writer {
     shared: Arc<Shared>,
-    threads: Vec<JoinHandle<()>>,
-    /// Offset just past the last byte handed over.
-    queued: u64,
+    file: Arc<dyn LayerFile>,
+    syncer: Option<JoinHandle<()>>,
+    /// Bytes in the current file.
+    file_bytes: u64,
+    /// Offset just past the last byte written.
+    written: u64,
+    /// Bytes a failed write left unwritten, written first next time.
+    retry: Vec<u8>,
+    policy: Policy,
+    suspended: bool,
 }
 
 /// What the network layer keeps to wait for releases without borrowing
@@ -107,7 +110,7 @@ impl Releases {
             let notified = self.0.replies.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
-            if self.0.released.load(Ordering::Acquire) >= offset {
+            if self.released(offset) {
                 return;
             }
             notified.await;
@@ -119,110 +122,211 @@ impl Releases {
     }
 }
 
-/// Where the writer logs, and what it does after logging that `always`
-/// cannot be honoured (the server exits).
-pub struct Hooks {
-    pub log: fn(LogLevel, &str),
-    pub fatal: fn(),
+fn errno_of(e: &std::io::Error) -> i32 {
+    e.raw_os_error().unwrap_or(libc::EIO)
 }
 
 impl Writer {
-    /// Starts writing at the end of `file` (which holds `file_bytes`).
+    /// Starts appending at the end of `file` (which holds `file_bytes`).
     pub fn start(file: Arc<dyn LayerFile>, file_bytes: u64, policy: Policy, hooks: Hooks) -> std::io::Result<Writer> {
         let shared = Arc::new(Shared {
-            q: Mutex::new(Queue {
-                buf: Vec::new(),
-                end: 0,
-                rotate: None,
-                policy,
-                sync_suspended: false,
-                stop: false,
-                idle: false,
-                sync_wanted: false,
-            }),
+            q: Mutex::new(Syncs { wanted: VecDeque::new(), policy, suspended: false, stop: false, idle: false }),
             work: Condvar::new(),
-            stop_cv: Condvar::new(),
             synced_cv: Condvar::new(),
             written: AtomicU64::new(0),
             synced: AtomicU64::new(0),
             released: AtomicU64::new(0),
-            file_bytes: AtomicU64::new(file_bytes),
             syncs: AtomicU64::new(0),
             sync_running: AtomicBool::new(false),
             health: Health::default(),
-            file: Mutex::new(file),
+            current: Mutex::new(file.clone()),
             replies: tokio::sync::Notify::new(),
             fatal: hooks.fatal,
             log: hooks.log,
         });
-        let mut threads = Vec::new();
         let s = shared.clone();
-        threads.push(std::thread::Builder::new().name("aof-writer".into()).spawn(move || write_loop(&s))?);
-        let s = shared.clone();
-        threads.push(std::thread::Builder::new().name("aof-sync".into()).spawn(move || sync_loop(&s))?);
-        Ok(Writer { shared, threads, queued: 0 })
+        let syncer = std::thread::Builder::new().name("aof-sync".into()).spawn(move || sync_loop(&s))?;
+        Ok(Writer {
+            shared,
+            file,
+            syncer: Some(syncer),
+            file_bytes,
+            written: 0,
+            retry: Vec::new(),
+            policy,
+            suspended: false,
+        })
     }
 
-    /// Hands bytes over; returns the offset replies must wait for.
+    /// Writes `bytes` (after anything a failed write left); returns the
+    /// offset replies depending on them must wait for.
     pub fn append(&mut self, bytes: &[u8]) -> u64 {
-        if bytes.is_empty() {
-            return self.queued;
+        if !self.retry.is_empty() {
+            self.retry.extend_from_slice(bytes);
+            self.retry_now();
+        } else if !bytes.is_empty() {
+            if let Err((done, e)) = self.write_file(bytes) {
+                self.failed(e, &bytes[done..]);
+            } else {
+                self.after_write();
+            }
         }
+        self.queued()
+    }
+
+    /// Retries a write that failed (the periodic task calls it).
+    pub fn retry_now(&mut self) {
+        if self.retry.is_empty() {
+            return;
+        }
+        let pending = std::mem::take(&mut self.retry);
+        match self.write_file(&pending) {
+            Ok(()) => {
+                (self.shared.log)(LogLevel::Notice, "AOF write error looks solved, the server accepts writes again.");
+                self.shared.health.write_errno.store(0, Ordering::Relaxed);
+                self.after_write();
+            }
+            Err((done, e)) => {
+                self.retry = pending[done..].to_vec();
+                self.shared.health.write_errno.store(errno_of(&e), Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Appends to the file; a short write is undone (the file must end on a
+    /// whole command) unless that fails too, in which case what went in
+    /// stays counted. Err carries how many bytes stay written.
+    fn write_file(&mut self, bytes: &[u8]) -> Result<(), (usize, std::io::Error)> {
+        match self.file.append(bytes) {
+            Ok(()) => {
+                self.advance(bytes.len());
+                Ok(())
+            }
+            Err((done, e)) => {
+                let kept = if done > 0 && self.file.truncate(self.file_bytes).is_err() {
+                    (self.shared.log)(
+                        LogLevel::Warning,
+                        "Could not remove short write from the append-only file. The AOF may need aof-check --fix before the next start.",
+                    );
+                    done
+                } else {
+                    0
+                };
+                self.advance(kept);
+                Err((kept, e))
+            }
+        }
+    }
+
+    fn advance(&mut self, n: usize) {
+        self.file_bytes += n as u64;
+        self.written += n as u64;
+        self.shared.written.store(self.written, Ordering::Release);
+    }
+
+    /// After a good write: with `always` ask for a sync (replies wait for
+    /// it), otherwise release the replies now.
+    fn after_write(&mut self) {
+        if self.policy == Policy::Always && !self.suspended {
+            self.want_sync(self.file.clone(), self.written);
+        } else {
+            self.release(self.written);
+        }
+    }
+
+    fn release(&self, offset: u64) {
+        if self.shared.released.fetch_max(offset, Ordering::AcqRel) < offset {
+            self.shared.replies.notify_waiters();
+        }
+    }
+
+    fn failed(&mut self, e: std::io::Error, unwritten: &[u8]) {
+        let errno = errno_of(&e);
+        if self.policy == Policy::Always {
+            (self.shared.log)(
+                LogLevel::Warning,
+                &format!(
+                    "Can't recover from AOF write error when the AOF fsync policy is 'always': {}. Exiting...",
+                    crate::util::strerror(errno)
+                ),
+            );
+            (self.shared.fatal)();
+        }
+        if self.shared.health.write_errno.swap(errno, Ordering::Relaxed) == 0 {
+            (self.shared.log)(LogLevel::Warning, &format!("Error writing to the AOF file: {}", crate::util::strerror(errno)));
+        }
+        self.retry = unwritten.to_vec();
+        // The data set has these writes already: their replies go out, and
+        // later writes are refused (MISCONF) until the disk recovers.
+        self.release(self.queued());
+    }
+
+    fn want_sync(&self, file: Arc<dyn LayerFile>, offset: u64) {
         let mut q = lock(&self.shared.q);
-        q.buf.extend_from_slice(bytes);
-        q.end += bytes.len() as u64;
-        self.queued = q.end;
+        match q.wanted.back_mut() {
+            Some(last) if Arc::ptr_eq(&last.0, &file) => last.1 = offset,
+            _ => q.wanted.push_back((file, offset)),
+        }
         if q.idle {
             q.idle = false;
             self.shared.work.notify_one();
         }
-        self.queued
     }
 
     /// Offset of everything handed over so far.
     pub fn queued(&self) -> u64 {
-        self.queued
+        self.written + self.retry.len() as u64
     }
 
     pub fn releases(&self) -> Releases {
         Releases(self.shared.clone())
     }
 
-    /// Continues in `file` from now on: what was handed over before goes to
-    /// the current file, which is synced before the switch.
+    /// Continues in `file` from now on; the old file is synced in the
+    /// background (replies waiting for it still wait with `always`).
     pub fn rotate(&mut self, file: Arc<dyn LayerFile>) {
-        let mut q = lock(&self.shared.q);
-        q.rotate = Some((file, q.end));
-        q.idle = false;
-        self.shared.work.notify_one();
+        self.retry_now();
+        let old = std::mem::replace(&mut self.file, file.clone());
+        self.want_sync(old, self.written);
+        *lock(&self.shared.current) = file;
+        self.file_bytes = 0;
     }
 
     pub fn set_policy(&mut self, policy: Policy) {
+        self.policy = policy;
         lock(&self.shared.q).policy = policy;
+        if policy != Policy::Always {
+            self.release(self.written);
+        }
     }
 
     pub fn suspend_syncs(&mut self, suspended: bool) {
-        lock(&self.shared.q).sync_suspended = suspended;
+        self.suspended = suspended;
+        lock(&self.shared.q).suspended = suspended;
+        if suspended {
+            self.release(self.written);
+        }
     }
 
-    /// Blocks until everything handed over is written and synced (or a
-    /// write fails): SHUTDOWN, turning the AOF off, DEBUG LOADAOF.
+    /// Blocks until everything written is synced: SHUTDOWN, switching the
+    /// AOF off, DEBUG LOADAOF. Err when bytes could not be written.
     pub fn sync_all(&mut self) -> Result<(), String> {
-        let target = self.queued;
-        let mut q = lock(&self.shared.q);
-        loop {
-            if self.shared.synced.load(Ordering::Acquire) >= target {
-                return Ok(());
-            }
+        self.retry_now();
+        if !self.retry.is_empty() {
             let errno = self.shared.health.write_errno.load(Ordering::Relaxed);
-            if errno != 0 {
+            return Err(crate::util::strerror(errno));
+        }
+        let target = self.written;
+        self.want_sync(self.file.clone(), target);
+        let mut q = lock(&self.shared.q);
+        while self.shared.synced.load(Ordering::Acquire) < target {
+            let errno = self.shared.health.sync_errno.load(Ordering::Relaxed);
+            if errno != 0 && q.wanted.is_empty() {
                 return Err(crate::util::strerror(errno));
             }
-            q.sync_wanted = true;
-            q.idle = false;
-            self.shared.work.notify_one();
             q = self.shared.synced_cv.wait_timeout(q, Duration::from_millis(100)).map(|r| r.0).unwrap_or_else(|p| p.into_inner().0);
         }
+        Ok(())
     }
 
     /// The errno of the write or sync failure in force, if any: writes
@@ -236,23 +340,24 @@ impl Writer {
 
     /// Bytes in the current incremental file, as written so far.
     pub fn file_bytes(&self) -> u64 {
-        self.shared.file_bytes.load(Ordering::Relaxed)
+        self.file_bytes
     }
 
     /// Bytes handed over and not yet written (`aof_buffer_length`).
     pub fn pending_bytes(&self) -> u64 {
-        self.queued - self.shared.written.load(Ordering::Relaxed)
+        self.retry.len() as u64
     }
 
     pub fn sync_running(&self) -> bool {
         self.shared.sync_running.load(Ordering::Relaxed)
     }
 
+    /// Syncs done so far.
     pub fn syncs(&self) -> u64 {
         self.shared.syncs.load(Ordering::Relaxed)
     }
 
-    /// Stops the threads once everything is written and synced.
+    /// Syncs everything and stops the syncer.
     pub fn close(mut self) -> Result<(), String> {
         let r = self.sync_all();
         self.stop();
@@ -264,9 +369,8 @@ impl Writer {
             let mut q = lock(&self.shared.q);
             q.stop = true;
             self.shared.work.notify_all();
-            self.shared.stop_cv.notify_all();
         }
-        for t in self.threads.drain(..) {
+        if let Some(t) = self.syncer.take() {
             let _ = t.join();
         }
     }
@@ -278,189 +382,165 @@ impl Drop for Writer {
     }
 }
 
-fn errno_of(e: &std::io::Error) -> i32 {
-    e.raw_os_error().unwrap_or(libc::EIO)
-}
-
-/// The writer thread: takes what piled up, writes it, syncs it when the
-/// policy says so, releases the replies that waited for it.
-fn write_loop(s: &Shared) {
-    // Bytes that a failed write left unwritten, retried first.
-    let mut left: Vec<u8> = Vec::new();
-    let mut last_failure: Option<Instant> = None;
+/// The syncer thread: syncs what was asked for, in order (each request
+/// covers everything written to its file before it), releasing the replies
+/// that waited; with `everysec`, syncs the current file once a second.
+fn sync_loop(s: &Shared) {
+    let mut last_periodic = std::time::Instant::now();
     loop {
-        let (mut buf, end, rotate, policy, suspended, want_sync, stop) = {
+        let job = {
             let mut q = lock(&s.q);
             loop {
-                let retry_due = last_failure.is_some_and(|t| t.elapsed() >= RETRY_PERIOD);
-                if !q.buf.is_empty() || q.rotate.is_some() || q.stop || q.sync_wanted || retry_due {
-                    break;
+                if let Some(j) = q.wanted.pop_front() {
+                    break Some(j);
+                }
+                if q.stop {
+                    return;
+                }
+                if q.policy == Policy::Everysec && !q.suspended && last_periodic.elapsed() >= SYNC_PERIOD {
+                    break None;
                 }
                 q.idle = true;
-                let wait = if last_failure.is_some() { RETRY_PERIOD } else { Duration::from_secs(3600) };
-                q = s.work.wait_timeout(q, wait).map(|r| r.0).unwrap_or_else(|p| p.into_inner().0);
+                let wait = if q.policy == Policy::Everysec { SYNC_PERIOD.saturating_sub(last_periodic.elapsed()) } else { Duration::from_secs(3600) };
+                q = s.work.wait_timeout(q, wait.max(Duration::from_millis(1))).map(|r| r.0).unwrap_or_else(|p| p.into_inner().0);
             }
-            q.idle = false;
-            let want = std::mem::take(&mut q.sync_wanted);
-            (std::mem::take(&mut q.buf), q.end, q.rotate.take(), q.policy, q.sync_suspended, want, q.stop)
         };
-        if !left.is_empty() {
-            left.append(&mut buf);
-            buf = std::mem::take(&mut left);
-        }
-        // The bytes before a rotation go to the old file, which is synced,
-        // then the rest to the new one.
-        let buf_start = s.written.load(Ordering::Acquire);
-        let mut rest: &[u8] = &buf;
-        let mut result = Ok(());
-        if let Some((file, at)) = rotate {
-            let split = (at.saturating_sub(buf_start) as usize).min(rest.len());
-            result = write_some(s, &rest[..split]).and_then(|()| sync_file(s).map_err(|e| (rest[split..].to_vec(), e)));
-            if result.is_ok() {
-                *lock(&s.file) = file;
-                s.file_bytes.store(0, Ordering::Relaxed);
-                rest = &rest[split..];
-            } else {
-                // The switch waits for the retry.
-                let mut q = lock(&s.q);
-                if q.rotate.is_none() {
-                    q.rotate = Some((file, at));
-                }
+        let (file, target) = match job {
+            Some(j) => j,
+            None => {
+                last_periodic = std::time::Instant::now();
+                (lock(&s.current).clone(), s.written.load(Ordering::Acquire))
             }
-        }
-        if result.is_ok() {
-            result = write_some(s, rest);
-        }
-        match result {
-            Ok(()) => {
-                if last_failure.take().is_some() {
-                    (s.log)(LogLevel::Notice, "AOF write error looks solved, the server accepts writes again.");
-                }
-                s.health.write_errno.store(0, Ordering::Relaxed);
-                let sync_now = want_sync || (policy == Policy::Always && !suspended);
-                let written = s.written.load(Ordering::Acquire);
-                if sync_now {
-                    if let Err(e) = sync_file(s) {
-                        if policy == Policy::Always {
-                            let why = crate::util::strerror(errno_of(&e));
-                            (s.log)(LogLevel::Warning, &format!("Can't persist the AOF (fsync policy 'always'): {why}. Exiting..."));
-                            (s.fatal)();
-                        }
-                        s.health.sync_errno.store(errno_of(&e), Ordering::Relaxed);
-                    }
-                }
-                let release = if policy == Policy::Always && !suspended { s.synced.load(Ordering::Acquire) } else { written };
-                s.released.fetch_max(release, Ordering::AcqRel);
-            }
-            Err((unwritten, e)) => {
-                let errno = errno_of(&e);
-                if policy == Policy::Always {
-                    (s.log)(
-                        LogLevel::Warning,
-                        &format!(
-                            "Can't recover from AOF write error when the AOF fsync policy is 'always': {}. Exiting...",
-                            crate::util::strerror(errno)
-                        ),
-                    );
-                    (s.fatal)();
-                }
-                if last_failure.is_none() {
-                    (s.log)(LogLevel::Warning, &format!("Error writing to the AOF file: {}", crate::util::strerror(errno)));
-                }
-                s.health.write_errno.store(errno, Ordering::Relaxed);
-                last_failure = Some(Instant::now());
-                left = unwritten;
-                // The data set has these writes already: their replies go
-                // out, and later writes are refused until the disk recovers.
-                s.released.fetch_max(end, Ordering::AcqRel);
-            }
-        }
-        s.replies.notify_waiters();
-        s.synced_cv.notify_all();
-        if stop && left.is_empty() {
-            let _ = sync_file(s);
-            return;
-        }
-        if stop && last_failure.is_some() {
-            return;
-        }
-    }
-}
-
-/// Appends to the current file; on failure returns the bytes still to write.
-fn write_some(s: &Shared, bytes: &[u8]) -> Result<(), (Vec<u8>, std::io::Error)> {
-    if bytes.is_empty() {
-        return Ok(());
-    }
-    let file = lock(&s.file).clone();
-    let before = s.file_bytes.load(Ordering::Relaxed);
-    match file.append(bytes) {
-        Ok(()) => {
-            s.file_bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
-            s.written.fetch_add(bytes.len() as u64, Ordering::AcqRel);
-            Ok(())
-        }
-        Err((done, e)) => {
-            // Undo a short write so the file ends on a whole command; if
-            // that fails too, what went in stays and is not written again.
-            let kept = if done > 0 && file.truncate(before).is_err() {
-                (s.log)(LogLevel::Warning, "Could not remove short write from the append-only file. The AOF may need aof-check --fix before the next start.");
-                done
-            } else {
-                0
-            };
-            s.file_bytes.fetch_add(kept as u64, Ordering::Relaxed);
-            s.written.fetch_add(kept as u64, Ordering::AcqRel);
-            Err((bytes[kept..].to_vec(), e))
-        }
-    }
-}
-
-/// Syncs the current file; `synced` then covers everything written.
-fn sync_file(s: &Shared) -> std::io::Result<()> {
-    let target = s.written.load(Ordering::Acquire);
-    if s.synced.load(Ordering::Acquire) >= target {
-        return Ok(());
-    }
-    let file = lock(&s.file).clone();
-    file.sync()?;
-    s.syncs.fetch_add(1, Ordering::Relaxed);
-    s.synced.fetch_max(target, Ordering::AcqRel);
-    Ok(())
-}
-
-/// The `everysec` syncer: once a second, syncs what was written since the
-/// last sync, off the writer's path.
-fn sync_loop(s: &Shared) {
-    loop {
-        {
-            let q = lock(&s.q);
-            let (q, _) = s.stop_cv.wait_timeout_while(q, SYNC_PERIOD, |q| !q.stop).unwrap_or_else(|p| p.into_inner());
-            if q.stop {
-                return;
-            }
-            if q.policy != Policy::Everysec || q.sync_suspended {
-                continue;
-            }
-        }
-        if s.synced.load(Ordering::Acquire) >= s.written.load(Ordering::Acquire) {
+        };
+        if s.synced.load(Ordering::Acquire) >= target {
+            s.released.fetch_max(target, Ordering::AcqRel);
             continue;
         }
         s.sync_running.store(true, Ordering::Relaxed);
-        match sync_file(s) {
+        let result = file.sync();
+        s.sync_running.store(false, Ordering::Relaxed);
+        match result {
             Ok(()) => {
+                s.syncs.fetch_add(1, Ordering::Relaxed);
+                s.synced.fetch_max(target, Ordering::AcqRel);
                 if s.health.sync_errno.swap(0, Ordering::Relaxed) != 0 {
                     (s.log)(LogLevel::Notice, "AOF fsync error looks solved, the server accepts writes again.");
+                }
+                if s.released.fetch_max(target, Ordering::AcqRel) < target {
+                    s.replies.notify_waiters();
                 }
             }
             Err(e) => {
                 let errno = errno_of(&e);
+                let always = lock(&s.q).policy == Policy::Always;
+                if always {
+                    (s.log)(
+                        LogLevel::Warning,
+                        &format!("Can't persist the AOF (fsync policy 'always'): {}. Exiting...", crate::util::strerror(errno)),
+                    );
+                    (s.fatal)();
+                }
                 if s.health.sync_errno.swap(errno, Ordering::Relaxed) == 0 {
                     (s.log)(LogLevel::Warning, &format!("Error syncing the AOF file: {}", crate::util::strerror(errno)));
                 }
+                // Released anyway: writes are refused until a sync succeeds.
+                if s.released.fetch_max(target, Ordering::AcqRel) < target {
+                    s.replies.notify_waiters();
+                }
             }
         }
-        s.sync_running.store(false, Ordering::Relaxed);
         s.synced_cv.notify_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+
+    /// A file in memory that fails writes while `fail` is set, after
+    /// taking `short` bytes of the write.
+    #[derive(Default)]
+    struct Flaky {
+        data: Mutex<Vec<u8>>,
+        fail: AtomicBool,
+        short: AtomicUsize,
+        syncs: AtomicUsize,
+    }
+
+    impl LayerFile for Flaky {
+        fn append(&self, buf: &[u8]) -> Result<(), (usize, std::io::Error)> {
+            let mut d = lock(&self.data);
+            if self.fail.load(Ordering::Relaxed) {
+                let n = self.short.load(Ordering::Relaxed).min(buf.len());
+                d.extend_from_slice(&buf[..n]);
+                return Err((n, std::io::Error::from_raw_os_error(libc::ENOSPC)));
+            }
+            d.extend_from_slice(buf);
+            Ok(())
+        }
+        fn sync(&self) -> std::io::Result<()> {
+            self.syncs.fetch_add(1, Ordering::Relaxed);
+            Ok(())
+        }
+        fn truncate(&self, len: u64) -> std::io::Result<()> {
+            lock(&self.data).truncate(len as usize);
+            Ok(())
+        }
+        fn len(&self) -> std::io::Result<u64> {
+            Ok(lock(&self.data).len() as u64)
+        }
+    }
+
+    fn quiet(_: LogLevel, _: &str) {}
+    static FATAL: AtomicUsize = AtomicUsize::new(0);
+    fn count_fatal() {
+        FATAL.fetch_add(1, Ordering::Relaxed);
+    }
+    fn hooks() -> Hooks {
+        Hooks { log: quiet, fatal: count_fatal }
+    }
+
+    #[test]
+    fn a_failed_write_latches_releases_replies_and_clears_on_retry() {
+        let f = Arc::new(Flaky::default());
+        let mut w = Writer::start(f.clone(), 0, Policy::Everysec, hooks()).unwrap();
+        assert_eq!(w.append(b"one;"), 4);
+        f.fail.store(true, Ordering::Relaxed);
+        f.short.store(2, Ordering::Relaxed);
+        let at = w.append(b"two;");
+        assert_eq!(at, 8);
+        assert_eq!(w.failure(), Some(libc::ENOSPC));
+        assert!(w.releases().released(at), "replies go out, later writes are refused instead");
+        assert_eq!(&*lock(&f.data), b"one;", "the short write was undone");
+        w.append(b"three;");
+        assert_eq!(w.pending_bytes(), 10);
+        f.fail.store(false, Ordering::Relaxed);
+        w.retry_now();
+        assert_eq!(w.failure(), None);
+        assert_eq!(&*lock(&f.data), b"one;two;three;");
+        w.sync_all().unwrap();
+        assert!(f.syncs.load(Ordering::Relaxed) >= 1);
+    }
+
+    #[test]
+    fn always_releases_only_synced_bytes_and_a_rotation_syncs_the_old_file() {
+        let old = Arc::new(Flaky::default());
+        let new = Arc::new(Flaky::default());
+        let mut w = Writer::start(old.clone(), 0, Policy::Always, hooks()).unwrap();
+        let at = w.append(b"abc");
+        let r = w.releases();
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while !r.released(at) {
+            assert!(std::time::Instant::now() < deadline, "never released");
+            std::thread::yield_now();
+        }
+        assert!(old.syncs.load(Ordering::Relaxed) >= 1, "released before a sync");
+        w.rotate(new.clone());
+        let at = w.append(b"def");
+        w.sync_all().unwrap();
+        assert!(r.released(at));
+        assert_eq!((&*lock(&old.data), &*lock(&new.data)), (&b"abc".to_vec(), &b"def".to_vec()));
+        assert_eq!(FATAL.load(Ordering::Relaxed), 0);
     }
 }
