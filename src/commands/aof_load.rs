@@ -10,14 +10,13 @@
 //! to its last complete command so that appending goes on from there.
 //! A transaction the file ends inside is never applied.
 
-use super::{call, lookup, Lookup};
+use super::{call, lookup, replay, Lookup};
 use crate::clients::ClientId;
 use crate::config::LogLevel;
 use crate::persistence::aof::reader::{CommandReader, Item, ReadError};
 use crate::persistence::load::{Loader, Note};
 use crate::protocol::{Proto, ReplyBuf};
 use crate::state::State;
-use crate::util::eq_ic;
 
 /// Replies kept from replayed commands before the buffer is cleared.
 const REPLY_BYTES_MAX: usize = 64 * 1024;
@@ -40,6 +39,8 @@ pub struct FileLoad<'a> {
     out: ReplyBuf,
     /// Offset before the MULTI of the transaction being read.
     before_multi: Option<usize>,
+    /// The arguments of the command being run (kept to reuse its room).
+    args: Vec<&'a [u8]>,
     pub commands: u64,
 }
 
@@ -66,6 +67,7 @@ impl<'a> FileLoad<'a> {
             cid,
             out: ReplyBuf::new(Proto::Resp2),
             before_multi: None,
+            args: Vec::new(),
             commands: 0,
         })
     }
@@ -117,8 +119,12 @@ impl<'a> FileLoad<'a> {
                 continue;
             }
             let start = self.reader.item_start();
-            let args: Vec<&[u8]> = self.reader.args().to_vec();
-            self.run(st, &args, start)?;
+            let mut args = std::mem::take(&mut self.args);
+            args.clear();
+            args.extend_from_slice(self.reader.args());
+            let r = self.run(st, &args, start);
+            self.args = args;
+            r?;
         }
         Ok(None)
     }
@@ -162,7 +168,9 @@ impl<'a> FileLoad<'a> {
             Some(m) if !matches!(cmd.name, "exec" | "discard" | "multi") => {
                 m.queue.push(args.iter().map(|a| a.to_vec()).collect());
             }
-            _ => call(st, self.cid, cmd, args, &mut self.out),
+            // EXEC runs what it queued through `call`, as a client's would.
+            _ if cmd.name == "exec" => call(st, self.cid, cmd, args, &mut self.out),
+            _ => replay(st, self.cid, cmd, args, &mut self.out),
         }
         if self.out.buf.len() > REPLY_BYTES_MAX {
             self.out.buf.clear();
@@ -207,8 +215,8 @@ pub fn accept_cut(st: &State, path: &std::path::Path, name: &str, valid_up_to: u
     Ok(())
 }
 
-/// Whether `args` is a command an AOF may hold (for tools): known, with a
-/// valid number of arguments.
+/// Whether `args` is a command an AOF may hold (for tools): one the server
+/// knows, with a valid number of arguments.
 pub fn is_known_command(args: &[&[u8]]) -> bool {
-    !args.is_empty() && (matches!(lookup(args), Lookup::Found(_)) || eq_ic(args[0], b"multi"))
+    !args.is_empty() && matches!(lookup(args), Lookup::Found(_))
 }

@@ -354,6 +354,25 @@ pub fn call(st: &mut State, cid: ClientId, cmd: &'static Command, args: &[&[u8]]
     }
 }
 
+/// Runs a command read from a file being loaded, as Redis's loader runs
+/// them: the handler alone, without statistics, slow log or monitors, and
+/// with nothing propagated (loading switches `st.prop` off).
+pub fn replay(st: &mut State, cid: ClientId, cmd: &'static Command, args: &[&[u8]], out: &mut ReplyBuf) {
+    let Some(db) = st.clients.get(cid).map(|c| c.db) else { return };
+    st.call_depth += 1;
+    let mut ctx =
+        Ctx { now: call_clock::now_ms(&st.clock), st, cid, db, out, dirty: 0, prop: Prop::AsIs, name: cmd.name };
+    (cmd.handler)(&mut ctx, args);
+    let Ctx { dirty, db: new_db, .. } = ctx;
+    if let Some(c) = st.clients.get_mut(cid) {
+        c.db = new_db;
+    }
+    collect_side_effects(st);
+    st.dirty += dirty;
+    st.pending_ops.clear();
+    st.call_depth -= 1;
+}
+
 /// Moves what the keyspace recorded during a call to where it belongs:
 /// expired keys become DEL ops, touched watched keys flag their clients.
 pub fn collect_side_effects(st: &mut State) {
