@@ -1,0 +1,103 @@
+#!/usr/bin/env python3
+"""Latency other clients see while the AOF is rewritten, ours beside Redis
+7.0.15.
+
+Each server is started fresh, loaded with compare.py's mixed dataset
+(1,000,000 keys by default), switched to `appendonly yes` (the first base
+is written and waited for), then probed: one connection sends GET of a
+random existing key at a paced rate (2000 a second by default) for
+--secs seconds while nothing else runs, then again while BGREWRITEAOF runs
+back to back. Prints the p50, p99 and max of the probe's round trips in
+both phases and the p99 ratio (during / idle) of each server.
+
+    python3 tools/bench/rewrite_latency.py [--keys N] [--secs S] [--ours PATH]
+"""
+import argparse, os, random, shutil, socket, subprocess, sys, time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import rss  # noqa: E402  (dataset generator and process helpers)
+from bgsave_mem import cli, info_field  # noqa: E402
+
+
+def wait_rewrite_done(port, deadline_s=600):
+    deadline = time.time() + deadline_s
+    while True:
+        if info_field(port, "persistence", "aof_rewrite_in_progress") == "0" and \
+                info_field(port, "persistence", "aof_rewrite_scheduled") == "0":
+            return
+        if time.time() > deadline:
+            raise RuntimeError("rewrite did not finish")
+        time.sleep(0.01)
+
+
+def probe(port, n_keys, secs, rate, during=None):
+    """Paced GETs for `secs`; `during(elapsed)` is called between them."""
+    s = socket.create_connection(("127.0.0.1", port))
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    f = s.makefile("rb")
+    rnd = random.Random(7)
+    lat = []
+    period = 1.0 / rate
+    start = time.perf_counter()
+    next_at = start
+    while True:
+        now = time.perf_counter()
+        if now - start >= secs:
+            break
+        if during:
+            during()
+        if now < next_at:
+            time.sleep(next_at - now)
+        next_at += period
+        key = b"key:%012d" % rnd.randrange(int(n_keys * 0.8))
+        t0 = time.perf_counter()
+        s.sendall(b"*2\r\n$3\r\nGET\r\n$%d\r\n%s\r\n" % (len(key), key))
+        line = f.readline()
+        if line.startswith(b"$") and not line.startswith(b"$-1"):
+            f.read(int(line[1:]) + 2)
+        lat.append((time.perf_counter() - t0) * 1000)
+    s.close()
+    lat.sort()
+    return lat[len(lat) // 2], lat[int(len(lat) * 0.99)], lat[-1], len(lat)
+
+
+def measure(name, cmd, data, n_keys, secs, rate):
+    p, port, d = rss.start(cmd, "rewrite-lat-")
+    try:
+        subprocess.run(["redis-cli", "-p", str(port), "--pipe"], input=data, capture_output=True, check=True)
+        assert int(cli(port, "DBSIZE")) == n_keys
+        cli(port, "CONFIG", "SET", "auto-aof-rewrite-percentage", "0")
+        cli(port, "CONFIG", "SET", "appendonly", "yes")
+        wait_rewrite_done(port)
+        time.sleep(0.5)
+        idle = probe(port, n_keys, secs, rate)
+        rewrites = [0]
+
+        def keep_rewriting():
+            if info_field(port, "persistence", "aof_rewrite_in_progress") == "0":
+                cli(port, "BGREWRITEAOF")
+                rewrites[0] += 1
+
+        busy = probe(port, n_keys, secs, rate, keep_rewriting)
+        wait_rewrite_done(port)
+        print(f"{name:7s} idle: p50 {idle[0]:.3f} ms p99 {idle[1]:.3f} ms max {idle[2]:.2f} ms ({idle[3]} GETs) | "
+              f"during {rewrites[0]} rewrites: p50 {busy[0]:.3f} ms p99 {busy[1]:.3f} ms max {busy[2]:.2f} ms | "
+              f"p99 during/idle {busy[1] / idle[1]:.2f}", flush=True)
+    finally:
+        rss.stop(p, d)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--keys", type=int, default=1_000_000)
+    ap.add_argument("--secs", type=float, default=5.0)
+    ap.add_argument("--rate", type=int, default=2000)
+    ap.add_argument("--ours", default=os.path.join(os.path.dirname(__file__), "../../target/release/strata-server"))
+    a = ap.parse_args()
+    data = rss.mixed(a.keys)
+    measure("strata", [a.ours], data, a.keys, a.secs, a.rate)
+    measure("redis", [shutil.which("redis-server") or "redis-server"], data, a.keys, a.secs, a.rate)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
