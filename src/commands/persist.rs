@@ -221,7 +221,7 @@ fn bgsave(ctx: &mut Ctx, args: &[&[u8]]) {
     }
     if ctx.st.persist.bg.is_some() {
         if !schedule {
-            return ctx.err("ERR An AOF log rewriting in progress: can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.");
+            return ctx.err("ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.");
         }
         ctx.st.persist.bg_scheduled = true;
         return ctx.out.simple("Background saving scheduled");
