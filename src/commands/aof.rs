@@ -478,6 +478,18 @@ pub fn startup_files(st: &mut State) -> Result<Vec<(PathBuf, String)>, String> {
         Found::Legacy(path) => upgrade(st, &path)?,
         Found::Nothing => return Ok(Vec::new()),
     };
+    // Redis writes the manifest before moving an old single file in: a
+    // crash between the two leaves the base named but still in `dir`.
+    if let Some(b) = m.base.as_ref().filter(|b| b.name == stem && !dir.join(&b.name).exists()) {
+        let old = Path::new(&st.config.dir).join(&b.name);
+        if old.is_file() {
+            let fs = st.aof.fs.clone();
+            fs.rename(&old, &dir.join(&b.name))
+                .and_then(|()| fs.sync_dir(&dir))
+                .map_err(|e| format!("Can't move {} into {}: {e}", old.display(), dir.display()))?;
+            st.log(LogLevel::Notice, &format!("Finished moving the old-style AOF file {} into {}", b.name, dir.display()));
+        }
+    }
     let mut files = Vec::new();
     for e in m.loading_order() {
         let p = dir.join(&e.name);
