@@ -1,10 +1,11 @@
-//! What the AOF leaves after a power loss or a process crash at any single file operation: with `appendfsync always` no acknowledged write is lost, with `everysec` none acknowledged more than two seconds (or one completed sync) earlier, with `no` the server still starts, and every step of a BGREWRITEAOF leaves a directory that loads exactly the acknowledged data, in Strata and in Redis 7.0.15.
+//! What the AOF leaves after a power loss or a process crash at any single file operation: with `appendfsync always` no acknowledged write is lost, with `everysec` none acknowledged more than two seconds (or one completed sync) earlier, with `no` the server still starts, the AOF directory a first start makes survives, and every step of a BGREWRITEAOF leaves a directory that loads exactly the acknowledged data, in Strata and in Redis 7.0.15.
 //!
 //! The server under test runs in this process on a recording file layer
 //! (tests/support/recording_fs.rs); each cut point's directory is rebuilt in
 //! a fresh temporary directory and started with the release binary. A
 //! failure names the seed (`AOF_POWER_SEED` replays it), the cut, the mode,
-//! what was expected and what came back.
+//! what was expected and what came back; `AOF_POWER_LOG=1` prints each
+//! recorded operation log.
 
 mod support;
 
@@ -27,10 +28,14 @@ const SAMPLE: usize = 200;
 /// How long before a power loss an `everysec` write may still be lost.
 const EVERYSEC_WINDOW: Duration = Duration::from_secs(2);
 
+/// The base seed: `AOF_POWER_SEED`, else a fixed one.
+fn base_seed() -> u64 {
+    std::env::var("AOF_POWER_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x5eed_a0f0)
+}
+
+/// Each test its own stream from the base seed, so one seed replays them all.
 fn seed_for(test: &str) -> u64 {
-    let base = std::env::var("AOF_POWER_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x5eed_a0f0);
-    // Each test its own stream, so one seed replays every test.
-    test.bytes().fold(base, |h, b| h.rotate_left(7) ^ u64::from(b))
+    test.bytes().fold(base_seed(), |h, b| h.rotate_left(7) ^ u64::from(b))
 }
 
 fn strata_binary() -> PathBuf {
@@ -84,16 +89,16 @@ impl InProcess {
             args.extend(extra.iter().map(|s| s.to_string()));
             let config = strata::config::Config::from_args(&args).unwrap_or_else(|e| panic!("config {args:?}: {e}"));
             let fs: Arc<dyn FileLayer> = rec.clone();
-            let thread = std::thread::spawn(move || strata::server::run_on(config, fs).map_err(|e| e.to_string()));
+            let thread = std::thread::Builder::new()
+                .name("server".into())
+                .spawn(move || strata::server::run_on(config, fs).map_err(|e| e.to_string()))
+                .expect("spawn the server thread");
             let deadline = Instant::now() + Duration::from_secs(20);
             loop {
                 if thread.is_finished() {
                     let r = thread.join().expect("server thread panicked");
                     last = format!("{r:?}");
-                    assert!(
-                        last.contains("listening socket"),
-                        "the recorded server stopped before answering: {last}"
-                    );
+                    assert!(last.contains("listening socket"), "the recorded server stopped before answering: {last}");
                     break;
                 }
                 if let Ok(mut c) = Conn::connect(port) {
@@ -194,9 +199,19 @@ impl Probe {
         Conn::connect(self.port).map_err(|e| format!("connect: {e}"))
     }
 
+    /// The last `lines` lines of the log that say something about the data
+    /// (start-up boilerplate left out).
     fn log_tail(&self, lines: usize) -> String {
+        const BOILERPLATE: [&str; 6] = [
+            "No config file specified",
+            "Running mode",
+            "Server initialized",
+            "Ready to accept",
+            "is starting",
+            "just started",
+        ];
         let t = std::fs::read_to_string(&self.log).unwrap_or_default();
-        let all: Vec<&str> = t.lines().collect();
+        let all: Vec<&str> = t.lines().filter(|l| !BOILERPLATE.iter().any(|b| l.contains(b))).collect();
         all[all.len().saturating_sub(lines)..].join("\n")
     }
 
@@ -261,14 +276,19 @@ struct Outcome {
 
 impl Outcome {
     fn assert_clean(&self, test: &str, seed: u64) {
-        eprintln!("{test}: {} cut points, {} acknowledged writes checked, {} failed", self.cuts, self.acked_checked, self.failures.len());
+        eprintln!(
+            "{test}: {} cut points, {} acknowledged writes verified (summed over the cut points), {} failed",
+            self.cuts,
+            self.acked_checked,
+            self.failures.len()
+        );
         if !self.failures.is_empty() {
             let shown: Vec<&str> = self.failures.iter().take(6).map(String::as_str).collect();
             panic!(
-                "{test}: {} of {} cut points failed (seed {seed}, AOF_POWER_SEED={} replays it); first ones:\n{}",
+                "{test}: {} of {} cut points failed (test seed {seed}; AOF_POWER_SEED={} replays the run); first ones:\n{}",
                 self.failures.len(),
                 self.cuts,
-                std::env::var("AOF_POWER_SEED").unwrap_or_else(|_| "<default>".into()),
+                base_seed(),
                 shown.join("\n---\n")
             );
         }
@@ -291,7 +311,7 @@ fn describe_op(log: &[Entry], k: usize) -> String {
         Op::SyncDir { dir } => format!("sync dir {:?}", dir.display().to_string()),
         Op::CreateDir { dir } => format!("mkdir {}", dir.display()),
     };
-    format!("after op {} of {} at {:?}: {op}", k - 1, log.len(), e.at)
+    format!("after op {} of {} at {:?} ({}): {op}", k - 1, log.len(), e.at, e.thread)
 }
 
 /// Rebuilds the directory at each cut, starts `bin` on it with `args` and
@@ -325,7 +345,8 @@ where
                         let r = p.conn().and_then(|mut c| check(k, mode, &mut c));
                         r.map_err(|e| format!("{e}\nserver log:\n{}", p.log_tail(6)))
                     });
-                let tree = describe_tree(&files);
+                let tree =
+                    if files.is_empty() { "none (the directory is empty)".to_string() } else { describe_tree(&files) };
                 results.lock().unwrap().push((CutResult { k, mode, outcome }, tree));
             });
         }
@@ -346,7 +367,9 @@ where
     for (r, tree) in results {
         match r.outcome {
             Ok(n) => out.acked_checked += n,
-            Err(e) => out.failures.push(format!("{:?} cut {}, {}:\n{e}\nfiles: {tree}", r.mode, r.k, describe_op(&log, r.k))),
+            Err(e) => {
+                out.failures.push(format!("{:?} cut {}, {}:\n{e}\nfiles: {tree}", r.mode, r.k, describe_op(&log, r.k)))
+            }
         }
     }
     out
@@ -383,7 +406,14 @@ struct Ack {
 
 /// `threads` writers, each on its own connection, each INCRing `c<t>` up
 /// to `per_thread` times or until `run_for` has passed, `pace` apart.
-fn run_writers(port: u16, rec: &Arc<RecordingFs>, threads: usize, per_thread: i64, run_for: Duration, pace: Duration) -> Vec<Vec<Ack>> {
+fn run_writers(
+    port: u16,
+    rec: &Arc<RecordingFs>,
+    threads: usize,
+    per_thread: i64,
+    run_for: Duration,
+    pace: Duration,
+) -> Vec<Vec<Ack>> {
     let until = Instant::now() + run_for;
     let handles: Vec<_> = (0..threads)
         .map(|t| {
@@ -432,7 +462,10 @@ fn check_counters(c: &mut Conn, acks: &[Vec<Ack>], k: usize, must: &dyn Fn(&Ack)
         let v: i64 = if item.head.starts_with(b"$-1") {
             0
         } else {
-            std::str::from_utf8(item.payload()).ok().and_then(|s| s.parse().ok()).ok_or_else(|| format!("c{t} holds {}", text(item)))?
+            std::str::from_utf8(item.payload())
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .ok_or_else(|| format!("c{t} holds {}", text(item)))?
         };
         if v > 0 {
             present += 1;
@@ -474,6 +507,17 @@ fn incr_syncs(log: &[Entry]) -> Vec<usize> {
         .collect()
 }
 
+/// With `AOF_POWER_LOG` set, prints a recording's operations (to see the
+/// sequence a failing cut sits in).
+fn dump_log(name: &str, rec: &RecordingFs) {
+    if std::env::var_os("AOF_POWER_LOG").is_none() {
+        return;
+    }
+    let log = rec.log();
+    let lines: Vec<String> = (1..=log.len()).map(|k| describe_op(&log, k)).collect();
+    eprintln!("--- {name}: {} operations\n{}", log.len(), lines.join("\n"));
+}
+
 /// The recorded run of a writers test: the log, the acknowledgements.
 struct Recorded {
     _tmp: tempfile::TempDir,
@@ -485,7 +529,14 @@ struct Recorded {
 /// the recording starts from an empty directory (the first start is in the
 /// log); otherwise a first, unrecorded life of the server has made its AOF
 /// and stopped cleanly, and the recording starts from that (durable) state.
-fn record_writers(fsync: &str, fresh: bool, threads: usize, per_thread: i64, run_for: Duration, pace: Duration) -> Recorded {
+fn record_writers(
+    fsync: &str,
+    fresh: bool,
+    threads: usize,
+    per_thread: i64,
+    run_for: Duration,
+    pace: Duration,
+) -> Recorded {
     let tmp = tempfile::tempdir().expect("temp dir");
     let root = tmp.path().join("data");
     std::fs::create_dir(&root).unwrap();
@@ -497,6 +548,7 @@ fn record_writers(fsync: &str, fresh: bool, threads: usize, per_thread: i64, run
     let srv = InProcess::start(&rec, &args);
     let acks = run_writers(srv.port, &rec, threads, per_thread, run_for, pace);
     srv.stop();
+    dump_log(&format!("appendfsync {fsync}{}", if fresh { ", from an empty directory" } else { "" }), &rec);
     Recorded { _tmp: tmp, rec, acks }
 }
 
@@ -511,9 +563,10 @@ fn always_loses_no_acknowledged_write_at_any_power_cut() {
     let len = r.rec.len();
     let cuts: Vec<(usize, Mode)> = sample_cuts(&mut rng, len).into_iter().map(|k| (k, Mode::PowerLoss)).collect();
     let acks = &r.acks;
-    let out = check_cuts(&r.rec, &cuts, &strata_binary(), &["--appendonly", "yes", "--appendfsync", "always"], |k, _, c| {
-        check_counters(c, acks, k, &|a| a.ack_len <= k)
-    });
+    let out =
+        check_cuts(&r.rec, &cuts, &strata_binary(), &["--appendonly", "yes", "--appendfsync", "always"], |k, _, c| {
+            check_counters(c, acks, k, &|a| a.ack_len <= k)
+        });
     out.assert_clean("always", seed);
     assert!(out.acked_checked > 0, "no cut point had an acknowledged write to check");
 }
@@ -526,9 +579,10 @@ fn first_start_makes_the_aof_directory_durable() {
     let r = record_writers("always", true, 2, 15, Duration::from_secs(3), Duration::ZERO);
     let cuts: Vec<(usize, Mode)> = (0..=r.rec.len()).map(|k| (k, Mode::PowerLoss)).collect();
     let acks = &r.acks;
-    let out = check_cuts(&r.rec, &cuts, &strata_binary(), &["--appendonly", "yes", "--appendfsync", "always"], |k, _, c| {
-        check_counters(c, acks, k, &|a| a.ack_len <= k)
-    });
+    let out =
+        check_cuts(&r.rec, &cuts, &strata_binary(), &["--appendonly", "yes", "--appendfsync", "always"], |k, _, c| {
+            check_counters(c, acks, k, &|a| a.ack_len <= k)
+        });
     out.assert_clean("first start", seed);
 }
 
@@ -540,7 +594,17 @@ fn everysec_loses_only_the_last_seconds_at_a_power_cut() {
     let log = r.rec.log();
     let syncs = incr_syncs(&log);
     assert!(syncs.len() >= 2, "everysec synced the incremental file {} times in 3.5 s of writes", syncs.len());
-    let mut cuts: Vec<(usize, Mode)> = sample_cuts(&mut rng, log.len()).into_iter().map(|k| (k, Mode::PowerLoss)).collect();
+    let longest = syncs
+        .iter()
+        .map(|&i| match log[i].op {
+            Op::Sync { began_at, .. } if began_at > 0 => log[i].at.saturating_sub(log[began_at - 1].at),
+            _ => log[i].at,
+        })
+        .max()
+        .unwrap_or_default();
+    eprintln!("everysec: {} syncs of the incremental file, the longest took at most {longest:?}", syncs.len());
+    let mut cuts: Vec<(usize, Mode)> =
+        sample_cuts(&mut rng, log.len()).into_iter().map(|k| (k, Mode::PowerLoss)).collect();
     // Right before and right after each sync.
     for &i in &syncs {
         cuts.extend([(i, Mode::PowerLoss), (i + 1, Mode::PowerLoss)]);
@@ -552,20 +616,26 @@ fn everysec_loses_only_the_last_seconds_at_a_power_cut() {
     let acks = &r.acks;
     let log = &log;
     let syncs = &syncs;
-    let out = check_cuts(&r.rec, &cuts, &strata_binary(), &["--appendonly", "yes", "--appendfsync", "everysec"], |k, mode, c| {
-        if mode == Mode::ProcessCrash {
-            return check_counters(c, acks, k, &|a| a.ack_len <= k);
-        }
-        // Covered by a sync that began after it was acknowledged and
-        // completed before the cut, or acknowledged long enough before it.
-        let covered = syncs.iter().filter(|&&i| i < k).map(|&i| match log[i].op {
-            Op::Sync { began_at, .. } => began_at,
-            _ => unreachable!(),
-        });
-        let covered = covered.max().unwrap_or(0);
-        let cut_at = if k == 0 { Duration::ZERO } else { log[k - 1].at };
-        check_counters(c, acks, k, &|a| a.ack_len <= covered || a.ack_at + EVERYSEC_WINDOW <= cut_at)
-    });
+    let out = check_cuts(
+        &r.rec,
+        &cuts,
+        &strata_binary(),
+        &["--appendonly", "yes", "--appendfsync", "everysec"],
+        |k, mode, c| {
+            if mode == Mode::ProcessCrash {
+                return check_counters(c, acks, k, &|a| a.ack_len <= k);
+            }
+            // Covered by a sync that began after it was acknowledged and
+            // completed before the cut, or acknowledged long enough before it.
+            let covered = syncs.iter().filter(|&&i| i < k).map(|&i| match log[i].op {
+                Op::Sync { began_at, .. } => began_at,
+                _ => unreachable!(),
+            });
+            let covered = covered.max().unwrap_or(0);
+            let cut_at = if k == 0 { Duration::ZERO } else { log[k - 1].at };
+            check_counters(c, acks, k, &|a| a.ack_len <= covered || a.ack_at + EVERYSEC_WINDOW <= cut_at)
+        },
+    );
     out.assert_clean("everysec", seed);
     assert!(out.acked_checked > 0, "no cut point had an acknowledged write to check");
 }
@@ -581,14 +651,15 @@ fn fsync_no_always_starts_after_any_cut() {
         cuts.push((k, if rng.below(2) == 0 { Mode::PowerLoss } else { Mode::ProcessCrash }));
     }
     let acks = &r.acks;
-    let out = check_cuts(&r.rec, &cuts, &strata_binary(), &["--appendonly", "yes", "--appendfsync", "no"], |k, mode, c| {
-        // No loss bound after a power loss; a crashed process loses nothing
-        // it acknowledged (the bytes were written).
-        match mode {
-            Mode::PowerLoss => check_counters(c, acks, k, &|_| false),
-            Mode::ProcessCrash => check_counters(c, acks, k, &|a| a.ack_len <= k),
-        }
-    });
+    let out =
+        check_cuts(&r.rec, &cuts, &strata_binary(), &["--appendonly", "yes", "--appendfsync", "no"], |k, mode, c| {
+            // No loss bound after a power loss; a crashed process loses nothing
+            // it acknowledged (the bytes were written).
+            match mode {
+                Mode::PowerLoss => check_counters(c, acks, k, &|_| false),
+                Mode::ProcessCrash => check_counters(c, acks, k, &|a| a.ack_len <= k),
+            }
+        });
     out.assert_clean("fsync no", seed);
 }
 
@@ -649,14 +720,18 @@ fn info_field(c: &mut Conn, name: &str) -> String {
         .unwrap_or_else(|| panic!("no {name} in INFO: {body}"))
 }
 
-#[test]
-fn every_step_of_a_rewrite_loads_the_acknowledged_data() {
-    let seed = seed_for("rewrite");
+/// Records one BGREWRITEAOF (base as RDB with `preamble`, else as
+/// commands) with writes made during it, then checks both crash modes at
+/// every operation from the command to the end of the rewrite.
+fn rewrite_at_every_step(preamble: bool) {
+    let name = if preamble { "rewrite, RDB base" } else { "rewrite, command base" };
+    let seed = seed_for(name);
     let mut rng = Rng::new(seed);
     let tmp = tempfile::tempdir().expect("temp dir");
     let root = tmp.path().join("data");
     std::fs::create_dir(&root).unwrap();
-    let aof = ["--appendonly", "yes", "--appendfsync", "always"];
+    let pre_flag = if preamble { "yes" } else { "no" };
+    let aof = ["--appendonly", "yes", "--appendfsync", "always", "--aof-use-rdb-preamble", pre_flag];
 
     // A first life of the server, not recorded, writes the data set.
     let pre = dataset(&mut rng);
@@ -669,7 +744,7 @@ fn every_step_of_a_rewrite_loads_the_acknowledged_data() {
     // The second life, recorded: a rewrite with writes going on during it.
     let rec = RecordingFs::start(&root);
     let mut args = aof.to_vec();
-    args.extend(["--rdb-key-save-delay", "100"]);
+    args.extend(["--rdb-key-save-delay", "150"]);
     let srv = InProcess::start(&rec, &args);
     let writes: Vec<Vec<String>> = (0..150).map(|i| rewrite_write(&mut rng, i)).collect();
     let mut c = Conn::connect(srv.port).unwrap();
@@ -696,7 +771,11 @@ fn every_step_of_a_rewrite_loads_the_acknowledged_data() {
     };
     let deadline = Instant::now() + Duration::from_secs(60);
     while info_field(&mut c, "aof_rewrite_in_progress") != "0" || info_field(&mut c, "aof_rewrites") != "1" {
-        assert!(Instant::now() < deadline, "the rewrite did not finish in 60 s: {}", info_field(&mut c, "aof_last_bgrewrite_status"));
+        assert!(
+            Instant::now() < deadline,
+            "the rewrite did not finish in 60 s: {}",
+            info_field(&mut c, "aof_last_bgrewrite_status")
+        );
         std::thread::sleep(Duration::from_millis(5));
     }
     let end = rec.len();
@@ -704,6 +783,20 @@ fn every_step_of_a_rewrite_loads_the_acknowledged_data() {
     let marks = writer.join().expect("writer panicked");
     drop(c);
     srv.stop();
+    dump_log(name, &rec);
+    // The range holds the whole rewrite: the new base reaches its name and
+    // the manifest is replaced.
+    let log = rec.log();
+    let base_suffix = if preamble { ".base.rdb" } else { ".base.aof" };
+    let steps = &log[start..end];
+    assert!(
+        steps.iter().any(|e| matches!(&e.op, Op::Rename { to, .. } if to.to_string_lossy().ends_with(base_suffix))),
+        "no rename to a new base between op {start} and op {end}"
+    );
+    assert!(
+        steps.iter().any(|e| matches!(&e.op, Op::Remove { .. })),
+        "no history file removed between op {start} and op {end}"
+    );
     let during = marks.iter().filter(|m| m.0 < end).count();
     assert!(during >= 5, "only {during} writes landed during the rewrite; the test needs some");
 
@@ -744,7 +837,7 @@ fn every_step_of_a_rewrite_loads_the_acknowledged_data() {
         cuts.push((k, Mode::PowerLoss));
     }
     let out = check_cuts(&rec, &cuts, &strata_binary(), &aof, check);
-    out.assert_clean("rewrite (Strata)", seed);
+    out.assert_clean(&format!("{name} (Strata)"), seed);
 
     // Redis 7.0.15 loads a few of the same directories to the same data.
     let mut redis_cuts = Vec::new();
@@ -754,5 +847,15 @@ fn every_step_of_a_rewrite_loads_the_acknowledged_data() {
     }
     redis_cuts.extend([(end, Mode::PowerLoss), (start + (end - start) / 2, Mode::PowerLoss)]);
     let out = check_cuts(&rec, &redis_cuts, &reference_binary(), &["--appendonly", "yes"], check);
-    out.assert_clean("rewrite (Redis 7.0.15)", seed);
+    out.assert_clean(&format!("{name} (Redis 7.0.15)"), seed);
+}
+
+#[test]
+fn every_step_of_a_rewrite_loads_the_acknowledged_data() {
+    rewrite_at_every_step(true);
+}
+
+#[test]
+fn every_step_of_a_command_base_rewrite_loads_the_acknowledged_data() {
+    rewrite_at_every_step(false);
 }

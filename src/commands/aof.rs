@@ -89,7 +89,9 @@ fn begin_rewrite(st: &mut State) -> Result<(), String> {
     let (dir, stem) = locations(st);
     st.aof.dir = dir;
     st.aof.stem = stem;
-    st.aof.fs.create_dir(&st.aof.dir).map_err(|e| format!("can't create the AOF directory {}: {e}", st.aof.dir.display()))?;
+    st.aof
+        .make_dir(Path::new(&st.config.dir))
+        .map_err(|e| format!("can't create the AOF directory {}: {e}", st.aof.dir.display()))?;
     let now = st.now_ms();
     let keep_from_seq = match st.aof.status {
         Status::Off => st.aof.manifest.next_incr_seq(),
@@ -535,7 +537,7 @@ fn upgrade(st: &mut State, legacy: &Path) -> Result<Manifest, String> {
 pub fn open_at_startup(st: &mut State) -> Result<(), String> {
     let fs = st.aof.fs.clone();
     let dir = st.aof.dir.clone();
-    fs.create_dir(&dir).map_err(|e| format!("Can't create the AOF directory {}: {e}", dir.display()))?;
+    st.aof.make_dir(Path::new(&st.config.dir)).map_err(|e| format!("Can't create the AOF directory {}: {e}", dir.display()))?;
     let mut m = st.aof.manifest.clone();
     let mut changed = false;
     if m.base.is_none() && m.incrs.is_empty() {

@@ -28,25 +28,52 @@ use strata::persistence::aof::fs::{Disk, FileLayer, LayerFile};
 #[derive(Debug, Clone)]
 pub enum Op {
     /// `create(path)`: a new inode, or the existing one cut to zero.
-    Create { path: PathBuf, file: usize },
+    Create {
+        path: PathBuf,
+        file: usize,
+    },
     /// `open_append(path)`: no change on disk; names the inode for what follows.
-    Open { path: PathBuf, file: usize },
-    Append { file: usize, bytes: Vec<u8> },
+    Open {
+        path: PathBuf,
+        file: usize,
+    },
+    Append {
+        file: usize,
+        bytes: Vec<u8>,
+    },
     /// A completed sync: durable up to `len`, the length when it began;
     /// `began_at` is the log length then.
-    Sync { file: usize, len: u64, began_at: usize },
-    Truncate { file: usize, len: u64 },
-    Rename { from: PathBuf, to: PathBuf },
-    Remove { path: PathBuf },
-    SyncDir { dir: PathBuf },
-    CreateDir { dir: PathBuf },
+    Sync {
+        file: usize,
+        len: u64,
+        began_at: usize,
+    },
+    Truncate {
+        file: usize,
+        len: u64,
+    },
+    Rename {
+        from: PathBuf,
+        to: PathBuf,
+    },
+    Remove {
+        path: PathBuf,
+    },
+    SyncDir {
+        dir: PathBuf,
+    },
+    CreateDir {
+        dir: PathBuf,
+    },
 }
 
-/// An operation and when it completed (since the recording started).
+/// An operation, when it completed (since the recording started) and the
+/// name of the thread that made it.
 #[derive(Debug, Clone)]
 pub struct Entry {
     pub op: Op,
     pub at: Duration,
+    pub thread: String,
 }
 
 /// What survives.
@@ -97,7 +124,8 @@ impl Inner {
 
     fn push(&self, live: &mut Live, op: Op) {
         let at = self.start.elapsed();
-        live.log.push(Entry { op, at });
+        let thread = std::thread::current().name().unwrap_or("?").to_string();
+        live.log.push(Entry { op, at, thread });
     }
 }
 
@@ -129,7 +157,8 @@ impl RecordingFs {
                 }
             }
         }
-        let inner = Inner { root, start: Instant::now(), initial, live: Mutex::new(Live { log: Vec::new(), names, lens }) };
+        let inner =
+            Inner { root, start: Instant::now(), initial, live: Mutex::new(Live { log: Vec::new(), names, lens }) };
         Arc::new(RecordingFs { inner: Arc::new(inner), disk: Disk })
     }
 

@@ -120,6 +120,14 @@ impl Aof {
         fs::replace_file(&*self.fs, &self.manifest_path(), &m.to_bytes())
     }
 
+    /// Creates the AOF directory if needed and makes its entry in `parent`
+    /// (`dir`) durable: without that, a power loss could take the whole
+    /// directory, acknowledged writes and all.
+    pub fn make_dir(&self, parent: &Path) -> io::Result<()> {
+        self.fs.create_dir(&self.dir)?;
+        self.fs.sync_dir(parent)
+    }
+
     /// Creates incremental file `seq` (empty) and makes its name durable.
     pub fn create_incr(&self, seq: i64) -> io::Result<(FileEntry, Arc<dyn LayerFile>)> {
         let name = manifest::incr_name(&self.stem, seq);

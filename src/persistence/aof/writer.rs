@@ -287,8 +287,17 @@ impl Writer {
     pub fn rotate(&mut self, file: Arc<dyn LayerFile>) {
         self.retry_now();
         let old = std::mem::replace(&mut self.file, file.clone());
-        self.want_sync(old, self.written);
+        // The old file's sync is asked for and the current file switched in
+        // one step under the queue lock, so a periodic sync never takes the
+        // new file for bytes that are in the old one.
+        let mut q = lock(&self.shared.q);
+        q.wanted.push_back((old, self.written));
         *lock(&self.shared.current) = file;
+        if q.idle {
+            q.idle = false;
+            self.shared.work.notify_one();
+        }
+        drop(q);
         self.file_bytes = 0;
     }
 
@@ -388,28 +397,24 @@ impl Drop for Writer {
 fn sync_loop(s: &Shared) {
     let mut last_periodic = std::time::Instant::now();
     loop {
-        let job = {
+        let (file, target) = {
             let mut q = lock(&s.q);
             loop {
                 if let Some(j) = q.wanted.pop_front() {
-                    break Some(j);
+                    break j;
                 }
                 if q.stop {
                     return;
                 }
                 if q.policy == Policy::Everysec && !q.suspended && last_periodic.elapsed() >= SYNC_PERIOD {
-                    break None;
+                    // Read under the queue lock: with no sync asked for, every
+                    // byte written is in the current file.
+                    last_periodic = std::time::Instant::now();
+                    break (lock(&s.current).clone(), s.written.load(Ordering::Acquire));
                 }
                 q.idle = true;
                 let wait = if q.policy == Policy::Everysec { SYNC_PERIOD.saturating_sub(last_periodic.elapsed()) } else { Duration::from_secs(3600) };
                 q = s.work.wait_timeout(q, wait.max(Duration::from_millis(1))).map(|r| r.0).unwrap_or_else(|p| p.into_inner().0);
-            }
-        };
-        let (file, target) = match job {
-            Some(j) => j,
-            None => {
-                last_periodic = std::time::Instant::now();
-                (lock(&s.current).clone(), s.written.load(Ordering::Acquire))
             }
         };
         if s.synced.load(Ordering::Acquire) >= target {
