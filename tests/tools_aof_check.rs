@@ -86,9 +86,9 @@ fn agree(dir: &Path, case: &str) -> bool {
 
 /// The `ok_up_to` redis-check-aof reports for `file` (where its --fix would cut).
 fn reference_ok_up_to(out: &str, file: &str) -> Option<u64> {
-    out.lines().filter(|l| l.contains(&format!("filename={file},"))).find_map(|l| {
-        l.split(", ").find_map(|kv| kv.strip_prefix("ok_up_to=")).and_then(|v| v.parse().ok())
-    })
+    out.lines()
+        .filter(|l| l.contains(&format!("filename={file},")))
+        .find_map(|l| l.split(", ").find_map(|kv| kv.strip_prefix("ok_up_to=")).and_then(|v| v.parse().ok()))
 }
 
 // ---------------------------------------------------------------------------
@@ -202,6 +202,17 @@ fn redis_writing(data: &Path, extra: &[&str]) -> TestServer {
     TestServer::start_with(&reference_binary(), &args)
 }
 
+/// Stops the AOF (and so kills a rewrite child) of the server on a port, when dropped.
+struct StopRewrite(u16);
+
+impl Drop for StopRewrite {
+    fn drop(&mut self) {
+        if let Ok(mut c) = Conn::connect(self.0) {
+            let _ = c.call(&["CONFIG", "SET", "appendonly", "no"]);
+        }
+    }
+}
+
 /// An AOF with an RDB base, a first incremental file, and a second one left by a rewrite that
 /// was stopped (so three files load), the last one spanning at least three `#TS` seconds.
 fn generate_three_files() -> (tempfile::TempDir, PathBuf) {
@@ -216,33 +227,40 @@ fn generate_three_files() -> (tempfile::TempDir, PathBuf) {
     for r in 20..30 {
         write_round(&mut c, r);
     }
-    // A rewrite that never finishes: its new incremental file is listed, then it is stopped.
+    // A rewrite that never finishes: its new incremental file is listed, then it is stopped
+    // (by the guard too if this panics first, so that no slow rewrite child outlives the test).
+    let stop = StopRewrite(server.port);
     call(&mut c, &["CONFIG", "SET", "rdb-key-save-delay", "1000000"]);
     call(&mut c, &["BGREWRITEAOF"]);
     wait_for("the rewrite's new incremental file", || {
         std::fs::read_to_string(aof.join(MANIFEST)).unwrap_or_default().matches("type i").count() == 2
     });
     let last = aof.join(loaded_files(&aof).last().unwrap());
-    let mut r = 30;
-    wait_for("three #TS seconds in the last file", || {
+    // A few rounds a second until the last file holds three `#TS` seconds.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    for r in 30.. {
         write_round(&mut c, r);
-        r += 1;
         let bytes = std::fs::read(&last).unwrap();
-        let ts: Vec<i64> = items(&bytes).iter().filter_map(|(_, w)| w.strip_prefix(b"#").and_then(timestamp)).collect();
-        ts.len() >= 3
-    });
+        if items(&bytes).iter().filter(|(_, w)| w.starts_with(b"#TS:")).count() >= 3 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the last file did not reach three #TS seconds");
+        std::thread::sleep(Duration::from_millis(250));
+    }
     call(&mut c, &["CONFIG", "SET", "appendonly", "no"]);
     assert!(info(&mut c).contains("aof_rewrite_in_progress:0"));
     assert_eq!(loaded_files(&aof).len(), 3, "{}", std::fs::read_to_string(aof.join(MANIFEST)).unwrap());
+    drop(stop);
     drop(server);
     (data, aof)
 }
 
-/// An AOF written with `aof-use-rdb-preamble no`: a base of commands and an incremental file.
-fn generate_command_base() -> (tempfile::TempDir, PathBuf) {
+/// An AOF of a base (an RDB, or commands with `aof-use-rdb-preamble no`) and an incremental file.
+fn generate_two_files(preamble: bool) -> (tempfile::TempDir, PathBuf) {
     let data = tempfile::tempdir().unwrap();
     let aof = data.path().join("appendonlydir");
-    let server = redis_writing(data.path(), &["--aof-timestamp-enabled", "yes", "--aof-use-rdb-preamble", "no"]);
+    let yes_no = if preamble { "yes" } else { "no" };
+    let server = redis_writing(data.path(), &["--aof-timestamp-enabled", "yes", "--aof-use-rdb-preamble", yes_no]);
     let mut c = server.connect();
     for r in 0..15 {
         write_round(&mut c, r);
@@ -253,7 +271,7 @@ fn generate_command_base() -> (tempfile::TempDir, PathBuf) {
     }
     drop(server);
     let base = loaded_files(&aof)[0].clone();
-    assert!(base.ends_with(".base.aof"), "{base}");
+    assert!(base.ends_with(if preamble { ".base.rdb" } else { ".base.aof" }), "{base}");
     (data, aof)
 }
 
@@ -265,8 +283,9 @@ fn assert_redis_loads(aof: &Path) {
         &["--appendonly", "yes", "--dir", p(data), "--aof-load-truncated", "no"],
     );
     let mut c = server.connect();
+    let value = "value 0\r\nwith a line end";
     let reply = call(&mut c, &["GET", "str:0"]);
-    assert_eq!(reply, b"$28\r\nvalue 0\r\nwith a line end\r\n", "{}", escape(&reply));
+    assert_eq!(reply, format!("${}\r\n{value}\r\n", value.len()).into_bytes(), "{}", escape(&reply));
     let size = call(&mut c, &["DBSIZE"]);
     assert!(size.starts_with(b":") && size != b":0\r\n");
 }
@@ -274,17 +293,50 @@ fn assert_redis_loads(aof: &Path) {
 // ---------------------------------------------------------------------------
 // The cases
 
+/// What a cut of the last file turned out to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Cut {
+    /// At an item boundary outside transactions: still valid.
+    Valid,
+    /// Inside a command or transaction: fixed where redis-check-aof would cut.
+    Fixed,
+    /// Inside a `#` line: passed by redis-check-aof, fixed by us.
+    InAnnotation,
+}
+
 /// Cuts the last file at `len`; both checkers must agree; when invalid, --fix must cut where
 /// redis-check-aof would and leave a valid AOF, or refuse and change nothing.
-fn cut_last_file_case(src: &Path, len: usize, load: bool) {
+fn cut_last_file_case(src: &Path, len: usize, load: bool) -> Cut {
+    cut_and_pad_last_file_case(src, len, 0, load)
+}
+
+/// As `cut_last_file_case`, then `zeros` zero bytes appended (what a crash can leave at the end
+/// of a file: space allocated but never written).
+fn cut_and_pad_last_file_case(src: &Path, len: usize, zeros: usize, load: bool) -> Cut {
     let (_tmp, dir) = fresh(src);
     let last = loaded_files(&dir).last().unwrap().clone();
     let path = dir.join(&last);
     let original = std::fs::read(&path).unwrap();
-    std::fs::write(&path, &original[..len]).unwrap();
-    let case = format!("{last} cut to {len} of {} bytes", original.len());
+    std::fs::write(&path, [&original[..len], &vec![0u8; zeros][..]].concat()).unwrap();
+    let case = format!("{last} cut to {len} of {} bytes, then {zeros} zero bytes", original.len());
+    let its = items(&original);
+    let annotation = its
+        .iter()
+        .zip(its.iter().skip(1).map(|i| i.0).chain([original.len()]))
+        .find_map(|((start, w), end)| (w.starts_with(b"#") && *start < len && len < end).then_some(*start));
+    if let Some(start) = annotation {
+        // Cut inside a `#` line: loaders of Redis skip the partial line, so redis-check-aof passes
+        // it; strata-server's reader sees a cut (and refuses it with aof-load-truncated no).
+        assert_eq!(reference(&[p(&dir.join(MANIFEST))]).code, 0, "{case}");
+        let r = ours(&[p(&dir)]);
+        assert!(r.code == 1 && r.out.contains("--fix"), "{case}: {}", r.what());
+        assert_eq!(ours(&["--fix", p(&dir)]).code, 0, "{case}");
+        assert_eq!(std::fs::read(&path).unwrap(), original[..start], "{case}");
+        assert!(agree(&dir, &format!("{case}, fixed")));
+        return Cut::InAnnotation;
+    }
     if agree(&dir, &case) {
-        return;
+        return Cut::Valid;
     }
     let theirs = reference(&[p(&dir.join(MANIFEST))]);
     let want = reference_ok_up_to(&theirs.out, &last).unwrap_or_else(|| panic!("{case}: {}", theirs.what()));
@@ -299,6 +351,7 @@ fn cut_last_file_case(src: &Path, len: usize, load: bool) {
     if load {
         assert_redis_loads(&dir);
     }
+    Cut::Fixed
 }
 
 /// Damage that --fix must not repair: both checkers say invalid, and --fix changes nothing.
@@ -333,42 +386,59 @@ fn three_file_aof_damaged_in_every_way() {
     // transactions; a few of the fixed results are loaded by redis-server.
     let last = std::fs::read(aof.join(&incr2)).unwrap();
     let its = items(&last);
+    let ends: Vec<usize> = its.iter().skip(1).map(|i| i.0).chain([last.len()]).collect();
+    let step = (its.len() / 20).max(1);
     let mut offsets = std::collections::BTreeSet::new();
-    for w in its.windows(2) {
-        let (a, b) = (w[0].0, w[1].0);
-        offsets.extend([a, a + 1, a + 3, (a + b) / 2, b - 1]);
+    for (i, ((a, _), b)) in its.iter().zip(&ends).enumerate() {
+        if i % step == 0 || i + 3 >= its.len() {
+            offsets.extend([*a, a + 1, a + 3, (a + b) / 2, b - 1]);
+        }
     }
+    // Inside the first queued command of a few transactions.
+    let inside_multi: Vec<usize> =
+        its.windows(2).filter(|w| w[0].1 == b"MULTI").map(|w| w[1].0 + 2).step_by(3).collect();
+    assert!(!inside_multi.is_empty(), "no transaction in the last file");
+    offsets.extend(&inside_multi);
+    // Inside every `#TS` line.
+    offsets.extend(its.iter().filter(|(_, w)| w.starts_with(b"#")).map(|(a, _)| a + 3));
     offsets.insert(last.len() - 1);
     offsets.retain(|&o| o < last.len());
-    let inside_multi: Vec<usize> = its
-        .windows(2)
-        .filter(|w| w[0].1 == b"MULTI")
-        .map(|w| w[1].0 + 2) // inside the first queued command
-        .collect();
-    assert!(!inside_multi.is_empty(), "no transaction in the last file");
+    let mut found = BTreeMap::new();
     for (n, &len) in offsets.iter().enumerate() {
-        cut_last_file_case(&aof, len, n % 40 == 7 || inside_multi.first() == Some(&len));
+        found.insert(len, cut_last_file_case(&aof, len, n % 50 == 7 || inside_multi.first() == Some(&len)));
     }
+    let mut seen = BTreeMap::new();
+    for cut in found.values() {
+        *seen.entry(*cut).or_insert(0) += 1;
+    }
+    assert!(seen.len() == 3 && seen[&Cut::Fixed] >= 20, "not every kind of cut was tried: {seen:?}");
+    assert!(inside_multi.iter().all(|l| found[l] == Cut::Fixed));
+    // Zero bytes after the last complete command, and after a cut inside one.
+    let (set_at, _) = its.iter().rev().find(|(_, w)| w == b"SET").unwrap();
+    assert_eq!(cut_and_pad_last_file_case(&aof, last.len(), 4096, true), Cut::Fixed);
+    assert_eq!(cut_and_pad_last_file_case(&aof, set_at + 20, 100, false), Cut::Fixed);
     // A clean end right after a MULTI.
     let after_multi = its.windows(2).find(|w| w[0].1 == b"MULTI").map(|w| w[1].0).unwrap();
-    cut_last_file_case(&aof, after_multi, true);
+    assert_eq!(cut_last_file_case(&aof, after_multi, true), Cut::Fixed);
 
     // Bytes flipped in the middle of the first incremental file (not the last), and of the
     // last one: structural bytes, so that the damage is visible to a structural check.
     let first = std::fs::read(aof.join(&incr1)).unwrap();
-    let mid = items(&first)[items(&first).len() / 2].0;
-    for (what, at, to) in [("the '*' of a command", mid, b'x'), ("a count digit", mid + 1, b'9'), ("the CR of a count", mid + 2, b'!')]
+    let middle_set = |its: &[(usize, Vec<u8>)]| its[its.len() / 2..].iter().find(|(_, w)| w == b"SET").unwrap().0;
+    let mid1 = middle_set(&items(&first));
+    let mid2 = middle_set(&its);
+    for (what, delta, to) in
+        [("the '*' of a command", 0, b'x'), ("a count digit", 1, b'9'), ("the CR of a count", 2, b'!')]
     {
         let name = incr1.clone();
-        unfixable_case(&aof, &format!("{what} flipped in {incr1}"), |d| flip(&d.join(&name), at, to));
+        unfixable_case(&aof, &format!("{what} flipped in {incr1}"), |d| flip(&d.join(&name), mid1 + delta, to));
         let name = incr2.clone();
-        let at2 = its[its.len() / 2].0 + (at - mid);
-        unfixable_case(&aof, &format!("{what} flipped in {incr2}"), |d| flip(&d.join(&name), at2, to));
+        unfixable_case(&aof, &format!("{what} flipped in {incr2}"), |d| flip(&d.join(&name), mid2 + delta, to));
     }
     // A bulk length raised in the middle of the last file: it runs past the end of the file,
     // which looks like a cut, but complete commands follow: not a cut, not fixed.
     let name = incr2.clone();
-    let len_at = its[its.len() / 2].0 + 4; // the `$` of the first argument
+    let len_at = mid2 + 4; // the `$` of the first argument
     unfixable_case(&aof, "a bulk length made huge in the last file", |d| {
         let path = d.join(&name);
         let mut b = std::fs::read(&path).unwrap();
@@ -396,11 +466,14 @@ fn three_file_aof_damaged_in_every_way() {
         let b = std::fs::read(&path).unwrap();
         std::fs::write(path, &b[..base_len - 20]).unwrap();
     });
-    // Transactions out of pairs, in the middle of the last file.
-    for (case, extra) in [("a MULTI inside a transaction", "*1\r\n$5\r\nMULTI\r\n"), ("an EXEC with no MULTI", "*1\r\n$4\r\nEXEC\r\n")] {
+    // Transactions out of pairs, in the middle of the last file: a MULTI right after a MULTI,
+    // an EXEC before a command outside any transaction.
+    let multi_at = its.iter().find(|(_, w)| w == b"MULTI").unwrap().0;
+    for (case, at, extra) in [
+        ("a MULTI inside a transaction", multi_at + 15, "*1\r\n$5\r\nMULTI\r\n"),
+        ("an EXEC with no MULTI", mid2, "*1\r\n$4\r\nEXEC\r\n"),
+    ] {
         let name = incr2.clone();
-        let at = its.iter().find(|(_, w)| w == b"MULTI").map(|(o, _)| *o).unwrap();
-        let at = if extra.contains("EXEC") { its[0].0.max(its.iter().find(|(_, w)| w == b"SET").unwrap().0) } else { at + 15 };
         unfixable_case(&aof, case, |d| {
             let path = d.join(&name);
             let mut b = std::fs::read(&path).unwrap();
@@ -428,6 +501,7 @@ fn three_file_aof_damaged_in_every_way() {
         ("an unbalanced quote", manifest.replacen(&format!("file {base}"), &format!("file \"{base}"), 1)),
         ("no line end at the end", manifest.trim_end().to_string()),
         ("a line too long", format!("{manifest}# ok\nfile {} seq 99 type h\n", "x".repeat(1100))),
+        ("a comment line too long", format!("#{}\n{manifest}", "c".repeat(1100))),
     ];
     for (case, text) in broken {
         unfixable_case(&aof, &format!("manifest with {case}"), |d| std::fs::write(d.join(MANIFEST), &text).unwrap());
@@ -436,6 +510,16 @@ fn three_file_aof_damaged_in_every_way() {
         let r = ours(&[p(&dir)]);
         assert!(r.out.contains("manifest: NOT VALID"), "{case}: {}", r.what());
     }
+
+    // A fixable end, but another file is missing: nothing is cut, every problem is counted.
+    let (_tmp, dir) = fresh(&aof);
+    std::fs::write(dir.join(&incr2), &last[..last.len() - 4]).unwrap();
+    std::fs::remove_file(dir.join(&incr1)).unwrap();
+    let before = snapshot(&dir);
+    let r = ours(&["--fix", p(&dir)]);
+    assert!(r.code == 1 && r.out.contains("other problems remain"), "{}", r.what());
+    assert!(r.out.lines().last().unwrap().ends_with("(1 more problem listed above)"), "{}", r.what());
+    assert_eq!(snapshot(&dir), before);
 
     // A manifest with history lines and comments is still valid.
     let (_tmp, dir) = fresh(&aof);
@@ -454,6 +538,7 @@ fn truncate_to_timestamp_cuts_where_redis_check_aof_does() {
     let (first_ts, last_ts) = (stamps[0].1, stamps[stamps.len() - 1].1);
     let mut times = vec![stamps[1].1 - 1, stamps[2].1 - 1, last_ts, last_ts + 1000, first_ts - 1, 1];
     times.dedup();
+    let mut truncated = 0;
     for t in times {
         let t = t.to_string();
         let (_a, mine) = fresh(&aof);
@@ -468,13 +553,20 @@ fn truncate_to_timestamp_cuts_where_redis_check_aof_does() {
             assert_eq!(got[&b], snapshot(&aof)[&orig], "the backup is not the original");
             assert!(r.out.contains("Truncated"), "{}", r.what());
             got.remove(&b);
+            truncated += 1;
         }
-        assert_eq!(got, snapshot(&theirs), "--truncate-to-timestamp {t}: files differ from redis-check-aof's: {}", r.what());
+        assert_eq!(
+            got,
+            snapshot(&theirs),
+            "--truncate-to-timestamp {t}: files differ from redis-check-aof's: {}",
+            r.what()
+        );
         if r.code == 0 && got != snapshot(&aof) {
             assert!(agree(&mine, "after --truncate-to-timestamp"));
             assert_redis_loads(&mine);
         }
     }
+    assert!(truncated >= 2, "too few of the times tried cut the file");
     // Only a base: refused, nothing changed.
     let (_tmp, dir) = fresh(&aof);
     let m = std::fs::read_to_string(dir.join(MANIFEST)).unwrap();
@@ -488,16 +580,19 @@ fn truncate_to_timestamp_cuts_where_redis_check_aof_does() {
 
 #[test]
 fn command_base_and_old_single_file_aofs() {
-    let (_data, aof) = generate_command_base();
+    let (_data, aof) = generate_two_files(false);
     assert!(agree(&aof, "a command base, as written by Redis"));
+    let (_data2, rdb_aof) = generate_two_files(true);
+    assert!(agree(&rdb_aof, "an RDB base, as written by Redis"));
     let files = loaded_files(&aof);
     let (base, incr) = (files[0].clone(), files[1].clone());
     let base_bytes = std::fs::read(aof.join(&base)).unwrap();
     assert!(base_bytes.starts_with(b"#TS:"), "a command base starts with its time");
 
     // The base is not the last file: a cut in it is not fixed.
-    unfixable_case(&aof, "the command base cut", |d| std::fs::write(d.join(&base), &base_bytes[..base_bytes.len() / 2]).unwrap());
-    // The timestamp is in the base: both refuse.
+    let inside = items(&base_bytes)[items(&base_bytes).len() / 2].0 + 3;
+    unfixable_case(&aof, "the command base cut", |d| std::fs::write(d.join(&base), &base_bytes[..inside]).unwrap());
+    // The first timestamp is in the base: both refuse.
     let (_a, mine) = fresh(&aof);
     let (_b, theirs) = fresh(&aof);
     let r = ours(&["--truncate-to-timestamp", "1", p(&mine)]);
@@ -512,12 +607,15 @@ fn command_base_and_old_single_file_aofs() {
         cut_last_file_case(&aof, o + 5, i == 3);
     }
 
-    // An AOF of Redis before 7.0, in one file: the RDB base of a Redis 7 rewrite followed by
-    // commands, and the same with commands only. Checked alone, and found in a data directory.
-    let (_d3, rdb_aof) = generate_three_files();
+    // An AOF of Redis before 7.0, in one file: an RDB base followed by commands, and commands
+    // only. Checked alone, and found in a data directory.
     let rdb_files = loaded_files(&rdb_aof);
-    let joined = [std::fs::read(rdb_aof.join(&rdb_files[0])).unwrap(), std::fs::read(rdb_aof.join(&rdb_files[1])).unwrap()].concat();
-    for (label, bytes) in [("with an RDB preamble", joined), ("of commands", [base_bytes.clone(), incr_bytes.clone()].concat())] {
+    let joined =
+        [std::fs::read(rdb_aof.join(&rdb_files[0])).unwrap(), std::fs::read(rdb_aof.join(&rdb_files[1])).unwrap()]
+            .concat();
+    for (label, bytes) in
+        [("with an RDB preamble", joined), ("of commands", [base_bytes.clone(), incr_bytes.clone()].concat())]
+    {
         let tmp = tempfile::tempdir().unwrap();
         let single = tmp.path().join("appendonly.aof");
         std::fs::write(&single, &bytes).unwrap();

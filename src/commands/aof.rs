@@ -69,7 +69,9 @@ fn bgrewriteaof(ctx: &mut Ctx, _: &[&[u8]]) {
     }
     match start_rewrite(ctx.st) {
         Ok(()) => ctx.out.simple("Background append only file rewriting started"),
-        Err(_) => ctx.err("ERR Can't execute an AOF background rewriting. Please check the server logs for more information."),
+        Err(_) => {
+            ctx.err("ERR Can't execute an AOF background rewriting. Please check the server logs for more information.")
+        }
     }
 }
 
@@ -217,7 +219,9 @@ fn install(st: &mut State, job: &RewriteJob, bytes: u64) -> Result<(), String> {
         });
     }
     m.install_base(job.base.clone(), job.keep_from_seq);
-    st.aof.persist_manifest(&m).map_err(|e| format!("Error trying to persist the AOF manifest after a rewrite: {e}"))?;
+    st.aof
+        .persist_manifest(&m)
+        .map_err(|e| format!("Error trying to persist the AOF manifest after a rewrite: {e}"))?;
     st.log(LogLevel::Notice, &format!("Successfully installed the new AOF base file {}", job.base.name));
     st.aof.manifest = m;
     st.aof.base_bytes = bytes;
@@ -489,7 +493,10 @@ pub fn startup_files(st: &mut State) -> Result<Vec<(PathBuf, String)>, String> {
             fs.rename(&old, &dir.join(&b.name))
                 .and_then(|()| fs.sync_dir(&dir))
                 .map_err(|e| format!("Can't move {} into {}: {e}", old.display(), dir.display()))?;
-            st.log(LogLevel::Notice, &format!("Finished moving the old-style AOF file {} into {}", b.name, dir.display()));
+            st.log(
+                LogLevel::Notice,
+                &format!("Finished moving the old-style AOF file {} into {}", b.name, dir.display()),
+            );
         }
     }
     let mut files = Vec::new();
@@ -516,10 +523,14 @@ fn upgrade(st: &mut State, legacy: &Path) -> Result<Manifest, String> {
     fs.create_dir(&dir).map_err(|e| format!("Can't create the AOF directory {}: {e}", dir.display()))?;
     let target = dir.join(&st.aof.stem);
     if legacy != target {
-        fs.rename(legacy, &target).map_err(|e| format!("Can't move {} into {}: {e}", legacy.display(), dir.display()))?;
+        fs.rename(legacy, &target)
+            .map_err(|e| format!("Can't move {} into {}: {e}", legacy.display(), dir.display()))?;
         fs.sync_dir(&dir).and_then(|()| fs.sync_dir(Path::new(&st.config.dir))).map_err(|e| e.to_string())?;
     }
-    let m = Manifest { base: Some(FileEntry { name: st.aof.stem.clone(), seq: 1, kind: FileKind::Base }), ..Default::default() };
+    let m = Manifest {
+        base: Some(FileEntry { name: st.aof.stem.clone(), seq: 1, kind: FileKind::Base }),
+        ..Default::default()
+    };
     st.aof.persist_manifest(&m).map_err(|e| format!("Can't write the AOF manifest: {e}"))?;
     st.log(
         LogLevel::Notice,
@@ -537,7 +548,9 @@ fn upgrade(st: &mut State, legacy: &Path) -> Result<Manifest, String> {
 pub fn open_at_startup(st: &mut State) -> Result<(), String> {
     let fs = st.aof.fs.clone();
     let dir = st.aof.dir.clone();
-    st.aof.make_dir(Path::new(&st.config.dir)).map_err(|e| format!("Can't create the AOF directory {}: {e}", dir.display()))?;
+    st.aof
+        .make_dir(Path::new(&st.config.dir))
+        .map_err(|e| format!("Can't create the AOF directory {}: {e}", dir.display()))?;
     let mut m = st.aof.manifest.clone();
     let mut changed = false;
     if m.base.is_none() && m.incrs.is_empty() {

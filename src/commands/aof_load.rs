@@ -26,7 +26,9 @@ const REPLY_BYTES_MAX: usize = 64 * 1024;
 pub enum Ending {
     Complete,
     /// The file ends inside a command (or a transaction) starting here.
-    Cut { valid_up_to: usize },
+    Cut {
+        valid_up_to: usize,
+    },
 }
 
 /// One AOF file being loaded.
@@ -133,7 +135,10 @@ impl<'a> FileLoad<'a> {
     fn end_of_file(&mut self, st: &mut State) -> Ending {
         match self.before_multi {
             Some(at) => {
-                st.log(LogLevel::Warning, &format!("Revert incomplete MULTI/EXEC transaction in AOF file {}", self.name));
+                st.log(
+                    LogLevel::Warning,
+                    &format!("Revert incomplete MULTI/EXEC transaction in AOF file {}", self.name),
+                );
                 Ending::Cut { valid_up_to: at }
             }
             None => Ending::Complete,
@@ -194,7 +199,13 @@ pub fn hold_expiry(st: &mut State, on: bool) {
 
 /// What to do with a file cut short: accept it (the last file, with
 /// `aof-load-truncated yes`: the file is truncated to `valid_up_to`) or stop.
-pub fn accept_cut(st: &State, path: &std::path::Path, name: &str, valid_up_to: usize, last: bool) -> Result<(), String> {
+pub fn accept_cut(
+    st: &State,
+    path: &std::path::Path,
+    name: &str,
+    valid_up_to: usize,
+    last: bool,
+) -> Result<(), String> {
     if !last {
         return Err(format!(
             "Fatal error: the truncated file {name} is not the last file. Make a backup of the AOF directory, then run aof-check on its manifest"

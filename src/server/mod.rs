@@ -50,7 +50,10 @@ pub fn run(config: Config) -> Result<i32, StartError> {
 
 /// `run` with the AOF and snapshot files going through `fs` (tests put a
 /// recording layer there to work out what a crash would leave).
-pub fn run_on(config: Config, fs: std::sync::Arc<dyn crate::persistence::aof::fs::FileLayer>) -> Result<i32, StartError> {
+pub fn run_on(
+    config: Config,
+    fs: std::sync::Arc<dyn crate::persistence::aof::fs::FileLayer>,
+) -> Result<i32, StartError> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -128,7 +131,10 @@ fn set_v6only(s: &tokio::net::TcpSocket) {
     }
 }
 
-async fn serve(config: Config, fs: std::sync::Arc<dyn crate::persistence::aof::fs::FileLayer>) -> Result<i32, StartError> {
+async fn serve(
+    config: Config,
+    fs: std::sync::Arc<dyn crate::persistence::aof::fs::FileLayer>,
+) -> Result<i32, StartError> {
     let listeners = listen(&config).await?;
     let port = listeners.first().and_then(|l| l.local_addr().ok()).map_or(config.port, |a| a.port());
     let mut state = State::new(config);
@@ -204,11 +210,16 @@ fn finish_shutdown(shared: &Shared) {
 /// woken, it first lets every client that is ready run its batch (a
 /// yielded task runs after the runtime polled the sockets), so one write,
 /// and with `appendfsync always` one sync, covers all of them, as Redis's
-/// event loop writes the AOF once before replying to everyone.
+/// event loop writes the AOF once before replying to everyone. With
+/// `always` it waits one more poll of the sockets: a sync costs far more
+/// than a poll, and the clients that arrive meanwhile share it.
 async fn aof_rounds(shared: SharedRef) {
     loop {
         shared.aof_round.notified().await;
         tokio::task::yield_now().await;
+        if shared.state.borrow().config.appendfsync == crate::config::AppendFsync::Always {
+            tokio::task::yield_now().await;
+        }
         let mut st = shared.state.borrow_mut();
         if st.shutting_down {
             return;

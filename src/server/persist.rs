@@ -131,7 +131,8 @@ async fn load_aof(shared: &SharedRef, files: &[(std::path::PathBuf, String)]) ->
     let mut maps = Vec::with_capacity(files.len());
     let mut total = 0u64;
     for (path, name) in files {
-        let f = std::fs::File::open(path).map_err(|e| format!("Fatal error: can't open the append only file {name}: {e}"))?;
+        let f = std::fs::File::open(path)
+            .map_err(|e| format!("Fatal error: can't open the append only file {name}: {e}"))?;
         let len = f.metadata().map(|m| m.len()).unwrap_or(0);
         total += len;
         // SAFETY: read only; the AOF files are ours, and only ever appended
@@ -147,7 +148,8 @@ async fn load_aof(shared: &SharedRef, files: &[(std::path::PathBuf, String)]) ->
         let mut st = shared.state.borrow_mut();
         let now = st.now_ms();
         st.loading = true;
-        st.persist.loading = Some(LoadProgress { start_secs: now / 1000, total_bytes: total, start_ms: now, ..Default::default() });
+        st.persist.loading =
+            Some(LoadProgress { start_secs: now / 1000, total_bytes: total, start_ms: now, ..Default::default() });
         crate::commands::aof_load::hold_expiry(&mut st, true);
     }
     let result = load_aof_files(shared, files, &maps).await;

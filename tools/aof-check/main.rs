@@ -1,8 +1,8 @@
 //! `aof-check`: checks a Redis 7.0 append-only file (a manifest and the
 //! base and incremental files it lists, or one old-style AOF file) the way
 //! `redis-check-aof` does, and more strictly; with `--fix`, cuts a last file
-//! that ends inside a command or transaction back to its last complete
-//! command; with `--truncate-to-timestamp`, cuts the last file at the first
+//! that ends inside a command or transaction (or with zero bytes left by a
+//! crash) back to its last complete command; with `--truncate-to-timestamp`, cuts the last file at the first
 //! `#TS:` annotation later than a time (docs/tools/aof-check.md).
 //!
 //! Built on the library's own readers (`strata::persistence::aof::manifest`,
@@ -75,7 +75,7 @@ a path that cannot be used. See docs/tools/aof-check.md.";
                   of a base (structure and checksum), every command (complete, well formed, known to the \
                   server), MULTI/EXEC pairing and #TS annotations. Reports the first problem of each file with \
                   its byte offset, line and the command around it, then one summary line. With --fix, a last \
-                  file that ends inside a command or a transaction is cut back to its last complete command; \
+                  file that ends inside a command or a transaction (or with zero bytes) is cut back to its last complete command; \
                   nothing else is ever repaired. History files are not loaded by servers and are not checked.",
     after_long_help = EXAMPLES,
     after_help = "Run with --help for examples and exit codes."
@@ -85,7 +85,7 @@ struct Cli {
     #[arg(value_name = "PATH")]
     path: PathBuf,
 
-    /// If the last file the server loads ends inside a command, or inside a transaction (MULTI without EXEC), copy it to <file>.bak (or .bak.N) and cut it at its last complete command outside the transaction. Any other problem is reported and left alone.
+    /// If the last file the server loads ends inside a command, inside a transaction (MULTI without EXEC) or with zero bytes left by a crash, copy it to <file>.bak (or .bak.N) and cut it at its last complete command outside any transaction. Any other problem is reported and left alone.
     #[arg(long)]
     fix: bool,
 
@@ -125,7 +125,7 @@ struct Job {
 enum Checked {
     Missing(String),
     Unreadable(String),
-    Scanned(FileScan),
+    Scanned(Box<FileScan>),
 }
 
 fn main() -> ExitCode {
@@ -159,6 +159,9 @@ fn run(cli: &Cli) -> Result<bool, String> {
         (false, Some(t)) => Mode::ToTimestamp(t),
         (false, None) => Mode::Check,
     };
+    if cli.appendfilename.is_some() && !cli.path.is_dir() {
+        return Err("--appendfilename only applies when PATH is a directory".into());
+    }
     let Located { target, notes } = locate::locate(&cli.path, cli.appendfilename.as_deref())?;
     for n in &notes {
         say(&format!("note: {n}"));
@@ -166,7 +169,8 @@ fn run(cli: &Cli) -> Result<bool, String> {
     let arg = cli.path.display().to_string();
     let jobs = match &target {
         Target::Single { path } => {
-            let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+            let name =
+                path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
             say(&format!("Checking the AOF file {} alone", path.display()));
             vec![Job { name, path: path.clone(), role: Role::Single }]
         }
@@ -193,7 +197,10 @@ fn run(cli: &Cli) -> Result<bool, String> {
             let history = if m.history.is_empty() {
                 String::new()
             } else {
-                format!(", {} (not loaded by servers, not checked)", count(m.history.len() as u64, "history file", "history files"))
+                format!(
+                    ", {} (not loaded by servers, not checked)",
+                    count(m.history.len() as u64, "history file", "history files")
+                )
             };
             say(&format!(
                 "  manifest: valid: {}, {}, {}{history}",
@@ -244,7 +251,7 @@ fn run(cli: &Cli) -> Result<bool, String> {
 
 fn check_file(job: &Job, cut_after: Option<i64>) -> Checked {
     match source::Source::open(&job.path) {
-        Ok(src) => Checked::Scanned(scan::scan(src.bytes(), cut_after)),
+        Ok(src) => Checked::Scanned(Box::new(scan::scan(src.bytes(), cut_after))),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Checked::Missing(e.to_string()),
         Err(e) => Checked::Unreadable(e.to_string()),
     }
@@ -276,7 +283,11 @@ fn report_file(i: usize, total: usize, job: &Job, checked: &Checked, mode: Mode)
         }
         Checked::Scanned(s) => s,
     };
-    let verdict = if s.problem.is_some() { "NOT VALID" } else { "valid" };
+    let verdict = match (&s.problem, &s.cut) {
+        (Some(_), _) => "NOT VALID".to_string(),
+        (None, Some(cut)) => format!("valid up to byte {}", cut.annotation_at),
+        (None, None) => "valid".to_string(),
+    };
     say(&format!("{head}: {}: {verdict}", contents(s)));
     if let Some(back) = &s.ts_back {
         say(&format!(
@@ -302,7 +313,11 @@ fn report_file(i: usize, total: usize, job: &Job, checked: &Checked, mode: Mode)
             utc(cut.ts),
             cut.annotation_at,
             cut.line,
-            if cut.in_multi { format!(", inside the transaction opened at byte {}", cut.cut_at) } else { String::new() }
+            if cut.in_multi {
+                format!(", inside the transaction opened at byte {}", cut.cut_at)
+            } else {
+                String::new()
+            }
         ));
     }
 }
@@ -334,7 +349,11 @@ fn contents(s: &FileScan) -> String {
         parts.push(c);
     }
     if let (Some(a), Some(b)) = (s.first_ts, s.last_ts) {
-        parts.push(if a == b { format!("#TS {a} ({})", utc(a)) } else { format!("#TS {a} ({}) to {b} ({})", utc(a), utc(b)) });
+        parts.push(if a == b {
+            format!("#TS {a} ({})", utc(a))
+        } else {
+            format!("#TS {a} ({}) to {b} ({})", utc(a), utc(b))
+        });
     }
     parts.join(", ")
 }
@@ -366,7 +385,8 @@ fn problems<'a>(jobs: &'a [Job], results: &'a [Checked]) -> Vec<Found<'a>> {
 /// Whether `--fix` repairs this problem: the end of the last file, cut
 /// inside a command or a transaction.
 fn fixable(f: &Found, last: usize) -> bool {
-    f.index == last && f.problem.is_some_and(|p| p.at_end && matches!(p.kind, Kind::Truncated | Kind::OpenMulti))
+    f.index == last
+        && f.problem.is_some_and(|p| p.at_end && matches!(p.kind, Kind::Truncated | Kind::OpenMulti | Kind::ZeroTail))
 }
 
 fn size_of(results: &[Checked], index: usize) -> usize {
@@ -405,19 +425,22 @@ fn advice(f: &Found, results: &[Checked], last: usize, arg: &str) -> String {
         count(dropped as u64, "byte", "bytes")
     );
     let later = if is_last { "" } else { " (and the later files then replay onto incomplete data)" };
+    let ends = match p.kind {
+        Kind::OpenMulti => "ends inside a transaction opened".to_string(),
+        Kind::ZeroTail => format!("ends with {} zero bytes, starting", size.saturating_sub(p.offset)),
+        _ => "ends inside a command".to_string(),
+    };
     match p.kind {
-        Kind::Truncated | Kind::OpenMulti if p.at_end && is_last => format!(
-            "{name} {} {place}; it is the end of the last file, so `aof-check --fix {arg}` can cut it back to its \
+        Kind::Truncated | Kind::OpenMulti | Kind::ZeroTail if p.at_end && is_last => format!(
+            "{name} {ends} {place}; it is the end of the last file, so `aof-check --fix {arg}` can cut it back to its \
              last complete command at byte {cut}, dropping {} (a backup is made first)",
-            if p.kind == Kind::OpenMulti { "ends inside a transaction opened" } else { "ends inside a command" },
             count(dropped as u64, "byte", "bytes")
         ),
-        Kind::Truncated | Kind::OpenMulti if p.at_end => format!(
-            "{name} {} {place}, and it is not the last file: servers refuse to load it (the later files build on \
+        Kind::Truncated | Kind::OpenMulti | Kind::ZeroTail if p.at_end => format!(
+            "{name} {ends} {place}, and it is not the last file: servers refuse to load it (the later files build on \
              what is missing); restore it from a backup, or {by_hand}{later}",
-            if p.kind == Kind::OpenMulti { "ends inside a transaction opened" } else { "ends inside a command" },
         ),
-        Kind::Truncated | Kind::OpenMulti => format!(
+        Kind::Truncated | Kind::OpenMulti | Kind::ZeroTail => format!(
             "{name} has a command {place} announcing more bytes than the file holds, though complete commands \
              follow it: the command is damaged, not cut short, and --fix does not repair damage; restore the file \
              from a backup, or {by_hand}{later}"
@@ -448,15 +471,13 @@ fn advice(f: &Found, results: &[Checked], last: usize, arg: &str) -> String {
             p.what
         ),
         Kind::Rdb => format!(
-            "the RDB snapshot in {name} is damaged {place}: {}; a snapshot cannot be repaired by cutting it: restore \
-             the file from a backup (`rdb-dump --format resp` still reads the keys before the damage)",
+            "{name} is damaged {place}: {}; a snapshot cannot be repaired by cutting it: restore the file from a \
+             backup (`rdb-dump --format resp` still reads the keys before the damage)",
             p.what
         ),
-        Kind::RdbUnsupported => format!(
-            "the RDB snapshot in {name} holds data this tool cannot read {place} ({}): the file was not checked \
-             past it",
-            p.what
-        ),
+        Kind::RdbUnsupported => {
+            format!("{name} holds data this tool cannot read {place} ({}): the file was not checked past it", p.what)
+        }
     }
 }
 
@@ -486,7 +507,11 @@ fn conclude_check(jobs: &[Job], results: &[Checked], arg: &str, single: bool) ->
         say(valid_summary(single));
         return true;
     };
-    say(&format!("AOF is not valid: {}{}", advice(first, results, jobs.len() - 1, arg), more(found.len())));
+    say(&format!(
+        "AOF is not valid: {}{}",
+        advice(first, results, jobs.len().saturating_sub(1), arg),
+        more(found.len())
+    ));
     false
 }
 
@@ -499,7 +524,7 @@ fn more(n: usize) -> String {
 }
 
 fn fix(jobs: &[Job], results: &[Checked], arg: &str, single: bool) -> bool {
-    let last = jobs.len() - 1;
+    let last = jobs.len().saturating_sub(1);
     let found = problems(jobs, results);
     let Some(first) = found.first() else {
         say("Nothing to fix.");
@@ -512,7 +537,7 @@ fn fix(jobs: &[Job], results: &[Checked], arg: &str, single: bool) -> bool {
              load"
                 .to_string()
         } else {
-            "--fix repairs only a last file that ends inside a command or a transaction".to_string()
+            "--fix repairs only a last file that ends inside a command or a transaction, or with zero bytes".to_string()
         };
         say(&format!("Not fixed: {why}; nothing was changed."));
         say(&format!("AOF is not valid: {}{}", advice(first, results, last, arg), more(found.len())));
@@ -521,10 +546,17 @@ fn fix(jobs: &[Job], results: &[Checked], arg: &str, single: bool) -> bool {
     let Some(p) = first.problem else { return false };
     let job = first.job;
     let size = size_of(results, first.index);
-    let what = if p.kind == Kind::OpenMulti {
+    let what = if p.kind == Kind::ZeroTail {
+        let before =
+            if p.valid_up_to < p.offset { ", and the unfinished command or transaction before them" } else { "" };
+        format!("the {} zero bytes from byte {}{before}", size.saturating_sub(p.offset), p.offset)
+    } else if p.kind == Kind::OpenMulti {
         format!("the unfinished transaction opened at byte {}", p.valid_up_to)
     } else if p.valid_up_to < p.offset {
-        format!("the unfinished transaction opened at byte {} (cut inside a command at byte {})", p.valid_up_to, p.offset)
+        format!(
+            "the unfinished transaction opened at byte {}, cut inside a command at byte {}",
+            p.valid_up_to, p.offset
+        )
     } else {
         format!("the unfinished command at byte {}", p.offset)
     };
@@ -570,14 +602,17 @@ fn recheck(job: &Job, single: bool) -> bool {
             true
         }
         _ => {
-            say(&format!("AOF is not valid: {} still has a problem after the cut: run aof-check on it again", job.name));
+            say(&format!(
+                "AOF is not valid: {} still has a problem after the cut: run aof-check on it again",
+                job.name
+            ));
             false
         }
     }
 }
 
 fn to_timestamp(jobs: &[Job], results: &[Checked], arg: &str, single: bool, t: i64) -> bool {
-    let last = jobs.len() - 1;
+    let last = jobs.len().saturating_sub(1);
     let found = problems(jobs, results);
     if let Some(first) = found.first() {
         say("Not truncated: the files must be valid up to the cut first; nothing was changed.");
@@ -587,7 +622,7 @@ fn to_timestamp(jobs: &[Job], results: &[Checked], arg: &str, single: bool, t: i
     let scans: Vec<&FileScan> = results
         .iter()
         .filter_map(|c| match c {
-            Checked::Scanned(s) => Some(s),
+            Checked::Scanned(s) => Some(&**s),
             _ => None,
         })
         .collect();
@@ -597,8 +632,8 @@ fn to_timestamp(jobs: &[Job], results: &[Checked], arg: &str, single: bool, t: i
         if i == last {
             if cut.cut_at == 0 {
                 say(&format!(
-                    "Not truncated: nothing in {} precedes its first annotation later than {when} (#TS:{} at byte \
-                     {}): the time asked for is before this file began, and the files before it cannot be cut; \
+                    "Not truncated: nothing in {} precedes #TS:{} at byte {}, its first annotation later than \
+                     {when}: the time asked for is before this file began, and the files before it cannot be cut; \
                      nothing was changed",
                     job.name, cut.ts, cut.annotation_at
                 ));
@@ -646,10 +681,9 @@ fn to_timestamp(jobs: &[Job], results: &[Checked], arg: &str, single: bool, t: i
     }
     let latest = scans.iter().filter_map(|s| s.last_ts).max();
     match latest {
-        Some(l) => say(&format!(
-            "Nothing to truncate: no #TS annotation is later than {when} (the latest is {l}, {})",
-            utc(l)
-        )),
+        Some(l) => {
+            say(&format!("Nothing to truncate: no #TS annotation is later than {when} (the latest is {l}, {})", utc(l)))
+        }
         None => say(&format!(
             "Nothing to truncate: the files hold no #TS annotation (servers write them only with \
              aof-timestamp-enabled yes); {arg} left unchanged"

@@ -8,7 +8,7 @@
 
 use crate::render;
 use std::path::Path;
-use strata::persistence::aof::manifest::{Manifest, ManifestError};
+use strata::persistence::aof::manifest::{Manifest, ManifestError, LINE_BYTES_MAX};
 
 /// Longest text of a manifest line shown in a report.
 const LINE_SHOWN: usize = 200;
@@ -42,7 +42,7 @@ pub fn read(path: &Path) -> Result<Listing, ManifestProblem> {
     let manifest = Manifest::parse(&text).map_err(|e| refused(&text, &e))?;
     // Redis reads each line up to its line end and refuses a last line
     // without one; the library reads it.
-    if let Some(last) = text.split_inclusive(|&b| b == b'\n').last() {
+    if let Some(last) = text.split_inclusive(|&b| b == b'\n').next_back() {
         if !last.ends_with(b"\n") && !last.starts_with(b"#") {
             return Err(ManifestProblem {
                 line: lines,
@@ -54,6 +54,24 @@ pub fn read(path: &Path) -> Result<Listing, ManifestProblem> {
             });
         }
     }
+    // Redis reads lines 1024 bytes at a time: the rest of a longer comment
+    // is read as a line of its own; the library skips the whole comment.
+    let long_comment = text
+        .split_inclusive(|&b| b == b'\n')
+        .enumerate()
+        .find(|(_, l)| l.starts_with(b"#") && l.len() > LINE_BYTES_MAX && l.get(LINE_BYTES_MAX) != Some(&b'#'));
+    if let Some((i, l)) = long_comment {
+        return Err(ManifestProblem {
+            line: i + 1,
+            text: Some(line_text(l)),
+            what: format!(
+                "a comment line of {} bytes: Redis 7.0 reads what follows its first {LINE_BYTES_MAX} bytes as a \
+                 manifest line, and refuses it; strata-server skips the whole comment",
+                l.len()
+            ),
+            advice: format!("shorten the comment to at most {} bytes", LINE_BYTES_MAX - 1),
+        });
+    }
     let mut warnings = Vec::new();
     let mut seen: Vec<&str> = Vec::new();
     for e in manifest.base.iter().chain(&manifest.history).chain(&manifest.incrs) {
@@ -64,22 +82,17 @@ pub fn read(path: &Path) -> Result<Listing, ManifestProblem> {
         }
     }
     if manifest.base.is_none() {
-        warnings.push(
-            "the manifest names no base file: the incremental files are replayed onto an empty data set".into(),
-        );
+        warnings
+            .push("the manifest names no base file: the incremental files are replayed onto an empty data set".into());
     }
     Ok(Listing { manifest, lines, warnings })
 }
 
 fn refused(text: &[u8], e: &ManifestError) -> ManifestProblem {
-    let shown = if e.line == 0 {
-        None
-    } else {
-        text.split_inclusive(|&b| b == b'\n').nth(e.line - 1).map(line_text)
-    };
+    let shown = if e.line == 0 { None } else { text.split_inclusive(|&b| b == b'\n').nth(e.line - 1).map(line_text) };
     let advice = match e.what {
         "The AOF manifest file contains too long line" => {
-            "a line may hold at most 1023 bytes and must end with a line end: shorten or split it"
+            "a line may hold at most 1023 bytes and a line end: shorten it"
         }
         "Unknown AOF file type" => "`type` must be b (the base), i (an incremental file) or h (history)",
         "Found duplicate base file information" => {
@@ -97,8 +110,10 @@ fn refused(text: &[u8], e: &ManifestError) -> ManifestProblem {
             "the manifest names no base and no incremental file: strata-server refuses to start with it (Redis \
              too when it is empty); restore it from a backup, or delete it to start with no AOF data"
         }
-        _ => "each line must read `file <name> seq <n> type <b|i|h>`: an even number of words, seq above 0, \
-              quotes balanced",
+        _ => {
+            "each line must read `file <name> seq <n> type <b|i|h>`: an even number of words, seq above 0, \
+              quotes balanced"
+        }
     };
     ManifestProblem { line: e.line, text: shown, what: e.what.to_string(), advice: advice.to_string() }
 }

@@ -187,7 +187,10 @@ mod tests {
             let _ = partial_command(&cmd[..cut], 0);
             let _ = raw(&cmd[..cut], cut, 8);
         }
-        assert_eq!(partial_command(&cmd[..25], 0), "\"SET\" \"k\" \"hel\" (cut: 3 of 5 bytes) ... (the file ends inside argument 3 of 3)");
+        assert_eq!(
+            partial_command(&cmd[..27], 0),
+            "\"SET\" \"k\" \"hel\" (cut: 3 of 5 bytes) ... (the file ends inside argument 3 of 3)"
+        );
         assert!(partial_command(b"*2\r\n$99999999999999\r\nab", 0).contains("cut: 2 of"));
         assert!(partial_command(b"*-5\r\n", 0).contains("no argument"));
         assert_eq!(quoted(&[b'a'; 41]), format!("\"{}...\" (41 bytes)", "a".repeat(40)));

@@ -25,10 +25,10 @@ pub fn backup(path: &Path, size: u64) -> io::Result<PathBuf> {
         Ok(n) if n == size => {}
         Ok(n) => {
             let _ = fs::remove_file(&dest_path);
-            return Err(io::Error::new(
-                io::ErrorKind::Other,
-                format!("{} changed while it was copied ({n} bytes copied, {size} expected)", path.display()),
-            ));
+            return Err(io::Error::other(format!(
+                "{} changed while it was copied ({n} bytes copied, {size} expected)",
+                path.display()
+            )));
         }
         Err(e) => {
             let _ = fs::remove_file(&dest_path);
@@ -53,14 +53,11 @@ pub fn truncate(path: &Path, size: u64, len: u64) -> io::Result<()> {
 fn check_size(f: &File, size: u64, path: &Path) -> io::Result<()> {
     let now = f.metadata()?.len();
     if now != size {
-        return Err(io::Error::new(
-            io::ErrorKind::Other,
-            format!(
-                "{} is now {now} bytes, not the {size} that were checked: is a server writing to it? \
+        return Err(io::Error::other(format!(
+            "{} is now {now} bytes, not the {size} that were checked: is a server writing to it? \
                  Stop the server, then run aof-check again",
-                path.display()
-            ),
-        ));
+            path.display()
+        )));
     }
     Ok(())
 }

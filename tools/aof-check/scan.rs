@@ -29,6 +29,9 @@ pub enum Kind {
     Truncated,
     /// Bytes that cannot be a command or an annotation.
     Format,
+    /// Zero bytes from the problem to the end of the file: space a file
+    /// system allocated but that was never written (after a crash).
+    ZeroTail,
     /// The file ends inside a transaction (a MULTI without EXEC).
     OpenMulti,
     /// A MULTI while a transaction is open.
@@ -182,9 +185,11 @@ fn read_commands(bytes: &[u8], cut_after: Option<i64>, s: &mut FileScan) {
         let p = previous?;
         let mut again = CommandReader::at(bytes, p);
         match again.next() {
-            Ok(Some(Item::Command)) => {
-                Some(format!("the command before it, at byte {p} (line {}): {}", line(p), render::command(again.args())))
-            }
+            Ok(Some(Item::Command)) => Some(format!(
+                "the command before it, at byte {p} (line {}): {}",
+                line(p),
+                render::command(again.args())
+            )),
             _ => None,
         }
     };
@@ -199,7 +204,9 @@ fn read_commands(bytes: &[u8], cut_after: Option<i64>, s: &mut FileScan) {
                         bytes.len() - m
                     )];
                     if previous != Some(m) {
-                        context.extend(previous_line(previous).map(|l| l.replacen("the command before it", "its last command", 1)));
+                        context.extend(
+                            previous_line(previous).map(|l| l.replacen("the command before it", "its last command", 1)),
+                        );
                     }
                     s.problem = Some(Problem {
                         kind: Kind::OpenMulti,
@@ -236,6 +243,36 @@ fn read_commands(bytes: &[u8], cut_after: Option<i64>, s: &mut FileScan) {
                     context,
                     valid_up_to: multi.unwrap_or(offset),
                     at_end: follows.is_none(),
+                    item_end: None,
+                });
+                return;
+            }
+            Err(ReadError::Format { offset, .. }) if zero_tail(bytes, offset).is_some() => {
+                let at = zero_tail(bytes, offset).unwrap_or(offset);
+                let zeros = bytes.len() - at;
+                let mut context = Vec::new();
+                if at > offset {
+                    context.push(format!(
+                        "the command at byte {offset} (line {}) is cut by them: {}",
+                        line(offset),
+                        render::partial_command(&bytes[..at], offset)
+                    ));
+                }
+                context.extend(previous_line(previous));
+                if let Some(m) = multi {
+                    context.push(format!("it is inside the transaction opened at byte {m} (line {})", line(m)));
+                }
+                s.problem = Some(Problem {
+                    kind: Kind::ZeroTail,
+                    offset: at,
+                    line: Some(line(at)),
+                    what: format!(
+                        "the file ends with {zeros} zero bytes: space allocated but never written, as a crash can \
+                         leave"
+                    ),
+                    context,
+                    valid_up_to: multi.unwrap_or(offset),
+                    at_end: true,
                     item_end: None,
                 });
                 return;
@@ -304,7 +341,6 @@ fn read_commands(bytes: &[u8], cut_after: Option<i64>, s: &mut FileScan) {
                 }
             }
             Item::Command => {
-                s.commands += 1;
                 let args = r.args();
                 let end = r.offset();
                 let here = |what: String, kind: Kind, context: Vec<String>| Problem {
@@ -354,9 +390,24 @@ fn read_commands(bytes: &[u8], cut_after: Option<i64>, s: &mut FileScan) {
                     multi = None;
                     s.transactions += 1;
                 }
+                s.commands += 1;
                 previous = Some(start);
             }
         }
+    }
+}
+
+/// Where the zero bytes that end the file start, when only they stand
+/// between the item at `offset` (cut short, or not begun) and the end.
+fn zero_tail(bytes: &[u8], offset: usize) -> Option<usize> {
+    let zeros_from = bytes.iter().rposition(|&b| b != 0).map_or(0, |last| last + 1);
+    if zeros_from == bytes.len() || zeros_from < offset {
+        return None;
+    }
+    let head = &bytes[..zeros_from];
+    match CommandReader::at(head, offset).next() {
+        Ok(None) | Err(ReadError::Truncated { .. }) => Some(zeros_from),
+        _ => None,
     }
 }
 
@@ -429,7 +480,7 @@ mod tests {
         timed.extend(b"#TS:20\r\n");
         timed.extend(cmd(&["SET", "a", "2"]));
         let cut = scan(&timed, Some(15)).cut.unwrap();
-        assert_eq!((cut.ts, cut.cut_at, cut.line), (20, second, 8));
+        assert_eq!((cut.ts, cut.cut_at, cut.line), (20, second, 9));
         assert!(scan(&timed, Some(20)).cut.is_none());
     }
 
@@ -443,5 +494,60 @@ mod tests {
         let whole = cmd(&["SET", "a", "1"]);
         let p = scan(&[whole.clone(), whole[..20].to_vec()].concat(), None).problem.unwrap();
         assert_eq!((p.kind, p.at_end, p.valid_up_to), (Kind::Truncated, true, whole.len()));
+    }
+
+    #[test]
+    fn zeros_at_the_end_are_a_cut() {
+        let whole = cmd(&["SET", "a", "1"]);
+        for (keep, cut) in [(whole.len(), whole.len()), (whole.len() + 15, whole.len())] {
+            let mut b = [whole.clone(), whole.clone()].concat();
+            b.truncate(keep);
+            b.extend([0u8; 4096]);
+            let p = scan(&b, None).problem.unwrap();
+            assert_eq!((p.kind, p.at_end, p.valid_up_to), (Kind::ZeroTail, true, cut), "{p:?}");
+        }
+        // Zeros followed by more bytes are damage.
+        let b = [whole.clone(), vec![0; 8], whole.clone()].concat();
+        assert_eq!(scan(&b, None).problem.unwrap().kind, Kind::Format);
+    }
+
+    #[test]
+    fn the_cut_point_of_any_damage_reads_back_clean() {
+        let mut good = b"#TS:100\r\n".to_vec();
+        for r in 0..6 {
+            good.extend(cmd(&["SET", &format!("k{r}"), "v\r\nw"]));
+            good.extend(cmd(&["MULTI"]));
+            good.extend(cmd(&["INCR", "n"]));
+            good.extend(cmd(&["EXEC"]));
+            good.extend(format!("#TS:{}\r\n", 101 + r).bytes());
+        }
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        for round in 0..3000 {
+            let mut b = good.clone();
+            match round % 3 {
+                0 => b.truncate(next(b.len())),
+                1 => {
+                    let at = next(b.len());
+                    b[at] = b"*$\r\n0123456789#x"[next(16)];
+                }
+                _ => {
+                    let at = next(b.len());
+                    b.insert(at, b"*$\r\n19#"[next(7)]);
+                }
+            }
+            let s = scan(&b, None);
+            if let Some(p) = s.problem {
+                assert!(p.valid_up_to <= b.len());
+                let again = scan(&b[..p.valid_up_to], None);
+                assert!(again.problem.is_none(), "round {round}: {p:?} then {:?}", again.problem);
+            }
+            let _ = scan(&b, Some(103));
+        }
     }
 }

@@ -21,7 +21,7 @@ impl Source {
         let mut file = File::open(path)?;
         let meta = file.metadata()?;
         if meta.is_dir() {
-            return Err(io::Error::new(io::ErrorKind::Other, "it is a directory, not a file"));
+            return Err(io::Error::other("it is a directory, not a file"));
         }
         if meta.is_file() && meta.len() > 0 {
             // SAFETY: the map is only read, and dropped before this tool

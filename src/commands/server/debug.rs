@@ -124,7 +124,10 @@ fn loadaof(ctx: &mut Ctx) {
     st.keyspace.flush(None, false);
     if let Err(e) = crate::commands::aof::load_now(st) {
         st.log(LogLevel::Warning, &e);
-        st.log(LogLevel::Warning, "DEBUG LOADAOF could not load the append only file: exiting to keep the files as they are");
+        st.log(
+            LogLevel::Warning,
+            "DEBUG LOADAOF could not load the append only file: exiting to keep the files as they are",
+        );
         std::process::exit(1);
     }
     st.dirty = 0;

@@ -184,7 +184,8 @@ impl Manifest {
             old.kind = FileKind::History;
             self.history.push(old);
         }
-        let (old, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut self.incrs).into_iter().partition(|e| e.seq < keep_from_seq);
+        let (old, kept): (Vec<_>, Vec<_>) =
+            std::mem::take(&mut self.incrs).into_iter().partition(|e| e.seq < keep_from_seq);
         self.history.extend(old.into_iter().map(|mut e| {
             e.kind = FileKind::History;
             e

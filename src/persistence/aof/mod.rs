@@ -176,7 +176,13 @@ impl Aof {
     }
 
     /// Starts the writer on `file` (holding `file_bytes` already).
-    pub fn start_writer(&mut self, file: Arc<dyn LayerFile>, file_bytes: u64, policy: Policy, hooks: Hooks) -> io::Result<()> {
+    pub fn start_writer(
+        &mut self,
+        file: Arc<dyn LayerFile>,
+        file_bytes: u64,
+        policy: Policy,
+        hooks: Hooks,
+    ) -> io::Result<()> {
         self.writer = Some(Writer::start(file, file_bytes, policy, hooks)?);
         self.staged.clear();
         self.last_ts_secs = 0;
@@ -210,7 +216,8 @@ pub fn locate(dir: &Path, aof_dir: &Path, stem: &str) -> Result<Found, String> {
     let mpath = aof_dir.join(manifest::manifest_name(stem));
     match std::fs::read(&mpath) {
         Ok(text) => {
-            let m = Manifest::parse(&text).map_err(|e| format!("Can't load the AOF manifest {}: {e}", mpath.display()))?;
+            let m =
+                Manifest::parse(&text).map_err(|e| format!("Can't load the AOF manifest {}: {e}", mpath.display()))?;
             return Ok(Found::Manifest(m));
         }
         Err(e) if e.kind() == io::ErrorKind::NotFound => {}

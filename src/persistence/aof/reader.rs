@@ -104,9 +104,11 @@ impl<'a> CommandReader<'a> {
             }
             b'*' => {
                 let (line, mut pos) = self.line(start, HEADER_BYTES_MAX)?;
-                let count = number(&line[1..])
-                    .filter(|&n| n >= 1)
-                    .ok_or(ReadError::Format { offset: start, at: start, what: "invalid argument count" })?;
+                let count = number(&line[1..]).filter(|&n| n >= 1).ok_or(ReadError::Format {
+                    offset: start,
+                    at: start,
+                    what: "invalid argument count",
+                })?;
                 self.args.clear();
                 for _ in 0..count {
                     if pos >= self.bytes.len() {
@@ -116,17 +118,22 @@ impl<'a> CommandReader<'a> {
                         return Err(ReadError::Format { offset: start, at: pos, what: "expected '$' (a bulk string)" });
                     }
                     let (line, data) = self.line(pos, HEADER_BYTES_MAX)?;
-                    let len = number(&line[1..])
-                        .filter(|&n| n >= 0)
-                        .ok_or(ReadError::Format { offset: start, at: pos, what: "invalid bulk length" })?
-                        as u64;
+                    let len = number(&line[1..]).filter(|&n| n >= 0).ok_or(ReadError::Format {
+                        offset: start,
+                        at: pos,
+                        what: "invalid bulk length",
+                    })? as u64;
                     let end = (data as u64).saturating_add(len);
                     if end.saturating_add(2) > self.bytes.len() as u64 {
                         return Err(ReadError::Truncated { offset: start });
                     }
                     let end = end as usize;
                     if &self.bytes[end..end + 2] != b"\r\n" {
-                        return Err(ReadError::Format { offset: start, at: end, what: "expected CRLF after a bulk string" });
+                        return Err(ReadError::Format {
+                            offset: start,
+                            at: end,
+                            what: "expected CRLF after a bulk string",
+                        });
                     }
                     self.args.push(&self.bytes[data..end]);
                     pos = end + 2;

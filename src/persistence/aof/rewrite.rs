@@ -47,7 +47,13 @@ pub fn key_commands(out: &mut Vec<u8>, key: &[u8], value: &Value, expire_ms: Opt
 
 /// `verb key e1 e2 ...`, a new command every `ITEMS_PER_COMMAND` elements
 /// (each element is `width` arguments).
-fn batched<'a>(out: &mut Vec<u8>, verb: &[u8], key: &[u8], items: impl Iterator<Item = Vec<Cow<'a, [u8]>>>, width: usize) {
+fn batched<'a>(
+    out: &mut Vec<u8>,
+    verb: &[u8],
+    key: &[u8],
+    items: impl Iterator<Item = Vec<Cow<'a, [u8]>>>,
+    width: usize,
+) {
     let mut args: Vec<Cow<'a, [u8]>> = Vec::with_capacity(2 + ITEMS_PER_COMMAND * width);
     let mut n = 0;
     for item in items {

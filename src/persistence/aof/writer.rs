@@ -1,16 +1,18 @@
 //! The AOF writer: appends what the command thread hands it to the current
-//! incremental file, on the command thread itself (one write per round of
-//! clients, as Redis writes once per event loop turn), and has a syncer
-//! thread sync it by the `appendfsync` policy, so the command thread never
-//! waits on a sync.
+//! incremental file, on the command thread, once per round of ready clients
+//! (as Redis writes once per event loop turn), and syncs it by the
+//! `appendfsync` policy. With `always` the write of a round is synced there
+//! and then, before any of the round's clients gets its reply: one write
+//! and one sync for every client of the round (group commit). With
+//! `everysec` a syncer thread syncs once a second, so the command thread
+//! never waits on that sync; it also syncs an incremental file left behind
+//! by a rewrite.
 //!
 //! Offsets count every byte ever handed over. The command thread holds the
 //! replies of a batch until `released` reaches the offset it handed over up
 //! to: with `everysec` and `no` that is as soon as the bytes are written (a
-//! killed process loses nothing acknowledged); with `always` once the
-//! syncer has synced them. Everything written while a sync runs is covered
-//! by the next one, shared by every client that waited (group commit); with
-//! `everysec` the syncer syncs once a second.
+//! killed process loses nothing acknowledged); with `always` once they are
+//! synced.
 //!
 //! Invariant: `synced <= written <= queued`; a reply waits for `released`,
 //! which passes `written` (or with `always`, `synced`) only after a failure
@@ -60,6 +62,8 @@ struct Shared {
     /// Woken when `synced` moves (for `sync_all`).
     synced_cv: Condvar,
     written: AtomicU64,
+    /// Bytes in the current file.
+    file_bytes: AtomicU64,
     synced: AtomicU64,
     released: AtomicU64,
     syncs: AtomicU64,
@@ -88,9 +92,9 @@ pub struct Writer {
     shared: Arc<Shared>,
     file: Arc<dyn LayerFile>,
     syncer: Option<JoinHandle<()>>,
-    /// Bytes in the current file.
-    file_bytes: u64,
-    /// Offset just past the last byte written.
+    /// Offset just past the last byte handed over.
+    queued: u64,
+    /// Offset just past the last byte written (command thread's writes).
     written: u64,
     /// Bytes a failed write left unwritten, written first next time.
     retry: Vec<u8>,
@@ -134,6 +138,7 @@ impl Writer {
             work: Condvar::new(),
             synced_cv: Condvar::new(),
             written: AtomicU64::new(0),
+            file_bytes: AtomicU64::new(file_bytes),
             synced: AtomicU64::new(0),
             released: AtomicU64::new(0),
             syncs: AtomicU64::new(0),
@@ -150,7 +155,7 @@ impl Writer {
             shared,
             file,
             syncer: Some(syncer),
-            file_bytes,
+            queued: 0,
             written: 0,
             retry: Vec::new(),
             policy,
@@ -161,6 +166,7 @@ impl Writer {
     /// Writes `bytes` (after anything a failed write left); returns the
     /// offset replies depending on them must wait for.
     pub fn append(&mut self, bytes: &[u8]) -> u64 {
+        self.queued += bytes.len() as u64;
         if !self.retry.is_empty() {
             self.retry.extend_from_slice(bytes);
             self.retry_now();
@@ -203,7 +209,8 @@ impl Writer {
                 Ok(())
             }
             Err((done, e)) => {
-                let kept = if done > 0 && self.file.truncate(self.file_bytes).is_err() {
+                let before = self.shared.file_bytes.load(Ordering::Relaxed);
+                let kept = if done > 0 && self.file.truncate(before).is_err() {
                     (self.shared.log)(
                         LogLevel::Warning,
                         "Could not remove short write from the append-only file. The AOF may need aof-check --fix before the next start.",
@@ -219,18 +226,36 @@ impl Writer {
     }
 
     fn advance(&mut self, n: usize) {
-        self.file_bytes += n as u64;
+        self.shared.file_bytes.fetch_add(n as u64, Ordering::Relaxed);
         self.written += n as u64;
         self.shared.written.store(self.written, Ordering::Release);
     }
 
-    /// After a good write: with `always` ask for a sync (replies wait for
-    /// it), otherwise release the replies now.
+    /// After a good write: with `always` the file is synced first, then the
+    /// replies go out.
     fn after_write(&mut self) {
         if self.policy == Policy::Always && !self.suspended {
-            self.want_sync(self.file.clone(), self.written);
-        } else {
-            self.release(self.written);
+            self.sync_here(&self.file.clone());
+        }
+        self.release(self.written);
+    }
+
+    /// Syncs `file` on the command thread (`always`); a failure stops the
+    /// server, since nothing unsynced may be acknowledged.
+    fn sync_here(&self, file: &Arc<dyn LayerFile>) {
+        match file.sync() {
+            Ok(()) => {
+                self.shared.syncs.fetch_add(1, Ordering::Relaxed);
+                self.shared.synced.fetch_max(self.written, Ordering::AcqRel);
+            }
+            Err(e) => {
+                let why = crate::util::strerror(errno_of(&e));
+                (self.shared.log)(
+                    LogLevel::Warning,
+                    &format!("Can't persist the AOF (fsync policy 'always'): {why}. Exiting..."),
+                );
+                (self.shared.fatal)();
+            }
         }
     }
 
@@ -253,7 +278,10 @@ impl Writer {
             (self.shared.fatal)();
         }
         if self.shared.health.write_errno.swap(errno, Ordering::Relaxed) == 0 {
-            (self.shared.log)(LogLevel::Warning, &format!("Error writing to the AOF file: {}", crate::util::strerror(errno)));
+            (self.shared.log)(
+                LogLevel::Warning,
+                &format!("Error writing to the AOF file: {}", crate::util::strerror(errno)),
+            );
         }
         self.retry = unwritten.to_vec();
         // The data set has these writes already: their replies go out, and
@@ -275,7 +303,7 @@ impl Writer {
 
     /// Offset of everything handed over so far.
     pub fn queued(&self) -> u64 {
-        self.written + self.retry.len() as u64
+        self.queued
     }
 
     pub fn releases(&self) -> Releases {
@@ -287,6 +315,10 @@ impl Writer {
     pub fn rotate(&mut self, file: Arc<dyn LayerFile>) {
         self.retry_now();
         let old = std::mem::replace(&mut self.file, file.clone());
+        if self.policy == Policy::Always && !self.suspended {
+            // Replies released from now on must not overtake the old file.
+            self.sync_here(&old);
+        }
         // The old file's sync is asked for and the current file switched in
         // one step under the queue lock, so a periodic sync never takes the
         // new file for bytes that are in the old one.
@@ -297,8 +329,8 @@ impl Writer {
             q.idle = false;
             self.shared.work.notify_one();
         }
+        self.shared.file_bytes.store(0, Ordering::Relaxed);
         drop(q);
-        self.file_bytes = 0;
     }
 
     pub fn set_policy(&mut self, policy: Policy) {
@@ -333,7 +365,12 @@ impl Writer {
             if errno != 0 && q.wanted.is_empty() {
                 return Err(crate::util::strerror(errno));
             }
-            q = self.shared.synced_cv.wait_timeout(q, Duration::from_millis(100)).map(|r| r.0).unwrap_or_else(|p| p.into_inner().0);
+            q = self
+                .shared
+                .synced_cv
+                .wait_timeout(q, Duration::from_millis(100))
+                .map(|r| r.0)
+                .unwrap_or_else(|p| p.into_inner().0);
         }
         Ok(())
     }
@@ -349,7 +386,7 @@ impl Writer {
 
     /// Bytes in the current incremental file, as written so far.
     pub fn file_bytes(&self) -> u64 {
-        self.file_bytes
+        self.shared.file_bytes.load(Ordering::Relaxed)
     }
 
     /// Bytes handed over and not yet written (`aof_buffer_length`).
@@ -413,8 +450,16 @@ fn sync_loop(s: &Shared) {
                     break (lock(&s.current).clone(), s.written.load(Ordering::Acquire));
                 }
                 q.idle = true;
-                let wait = if q.policy == Policy::Everysec { SYNC_PERIOD.saturating_sub(last_periodic.elapsed()) } else { Duration::from_secs(3600) };
-                q = s.work.wait_timeout(q, wait.max(Duration::from_millis(1))).map(|r| r.0).unwrap_or_else(|p| p.into_inner().0);
+                let wait = if q.policy == Policy::Everysec {
+                    SYNC_PERIOD.saturating_sub(last_periodic.elapsed())
+                } else {
+                    Duration::from_secs(3600)
+                };
+                q = s
+                    .work
+                    .wait_timeout(q, wait.max(Duration::from_millis(1)))
+                    .map(|r| r.0)
+                    .unwrap_or_else(|p| p.into_inner().0);
             }
         };
         if s.synced.load(Ordering::Acquire) >= target {
@@ -441,12 +486,18 @@ fn sync_loop(s: &Shared) {
                 if always {
                     (s.log)(
                         LogLevel::Warning,
-                        &format!("Can't persist the AOF (fsync policy 'always'): {}. Exiting...", crate::util::strerror(errno)),
+                        &format!(
+                            "Can't persist the AOF (fsync policy 'always'): {}. Exiting...",
+                            crate::util::strerror(errno)
+                        ),
                     );
                     (s.fatal)();
                 }
                 if s.health.sync_errno.swap(errno, Ordering::Relaxed) == 0 {
-                    (s.log)(LogLevel::Warning, &format!("Error syncing the AOF file: {}", crate::util::strerror(errno)));
+                    (s.log)(
+                        LogLevel::Warning,
+                        &format!("Error syncing the AOF file: {}", crate::util::strerror(errno)),
+                    );
                 }
                 // Released anyway: writes are refused until a sync succeeds.
                 if s.released.fetch_max(target, Ordering::AcqRel) < target {
