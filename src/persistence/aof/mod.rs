@@ -191,10 +191,27 @@ impl Aof {
 
     /// Removes the history files the manifest lists and drops them from
     /// it (the caller persists the manifest first when it changed it).
+    /// The files are unlinked on a thread of their own: removing a large
+    /// base can take the file system tens of milliseconds.
     pub fn delete_history(&mut self, log: &dyn Fn(&str)) {
+        let mut paths = Vec::new();
         for h in std::mem::take(&mut self.manifest.history) {
             log(&format!("Removing the history file {} in the background", h.name));
-            let _ = self.fs.remove(&self.path(&h.name));
+            paths.push(self.path(&h.name));
+        }
+        if paths.is_empty() {
+            return;
+        }
+        let fs = self.fs.clone();
+        let unlink = move || {
+            for p in &paths {
+                let _ = fs.remove(p);
+            }
+        };
+        // Without a thread, the files go now.
+        let spawned = std::thread::Builder::new().name("aof-gc".into()).spawn(unlink.clone());
+        if spawned.is_err() {
+            unlink();
         }
     }
 }
