@@ -14,11 +14,11 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
-use support::proc::Rng;
+use support::proc::{spawn_serving, Rng};
 use support::{Conn, Frame};
 
 const WRITERS: usize = 50;
@@ -34,10 +34,6 @@ fn env_count(name: &str, default: usize) -> usize {
 
 fn base_seed(default: u64) -> u64 {
     std::env::var("AOF_CRASH_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(default)
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("probe a free port").port()
 }
 
 fn text(f: &Frame) -> String {
@@ -57,44 +53,12 @@ struct Server {
 
 impl Server {
     fn start(data: &Path, log: &Path, extra: &[&str]) -> Result<Server, String> {
-        let bin = env!("CARGO_BIN_EXE_strata-server");
-        let mut last = String::new();
-        for _ in 0..5 {
-            let port = free_port();
-            let out = std::fs::OpenOptions::new().create(true).append(true).open(log).map_err(|e| e.to_string())?;
-            let err = out.try_clone().map_err(|e| e.to_string())?;
-            let child = Command::new(bin)
-                .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--dir"])
-                .arg(data)
-                .args(extra)
-                .stdin(Stdio::null())
-                .stdout(out)
-                .stderr(err)
-                .spawn()
-                .map_err(|e| format!("spawn {bin}: {e}"))?;
-            let mut s = Server { child, port, log: log.to_path_buf() };
-            let deadline = Instant::now() + Duration::from_secs(30);
-            loop {
-                if let Ok(Some(status)) = s.child.try_wait() {
-                    last = format!("exited ({status}) before answering PING; log:\n{}", s.log_tail(15));
-                    break;
-                }
-                if let Ok(mut c) = Conn::connect(port) {
-                    if c.call(&["PING"]).is_ok_and(|r| r.bytes() == b"+PONG\r\n") {
-                        return Ok(s);
-                    }
-                }
-                if Instant::now() > deadline {
-                    return Err(format!("not answering PING after 30 s; log:\n{}", s.log_tail(15)));
-                }
-                std::thread::sleep(Duration::from_millis(5));
-            }
-            // A port taken between the probe and the bind: try another.
-            if !last.contains("listening socket") {
-                return Err(last);
-            }
-        }
-        Err(last)
+        let bin = Path::new(env!("CARGO_BIN_EXE_strata-server"));
+        let dir = data.to_string_lossy();
+        let mut args = vec!["--save", "", "--dir", &dir];
+        args.extend_from_slice(extra);
+        let (child, port) = spawn_serving(bin, &args, log, Duration::from_secs(30))?;
+        Ok(Server { child, port, log: log.to_path_buf() })
     }
 
     fn conn(&self) -> Conn {

@@ -11,13 +11,13 @@ mod support;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc, Mutex, OnceLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 use strata::persistence::aof::fs::FileLayer;
-use support::proc::Rng;
+use support::proc::{spawn_serving, Rng};
 use support::recording_fs::{describe_tree, write_tree, Entry, Mode, Op, RecordingFs};
 use support::{reference_binary, Conn, Frame};
 
@@ -40,10 +40,6 @@ fn seed_for(test: &str) -> u64 {
 
 fn strata_binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_strata-server"))
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("probe a free port").port()
 }
 
 fn text(f: &Frame) -> String {
@@ -79,7 +75,7 @@ impl InProcess {
         init_log();
         let mut last = String::new();
         for _ in 0..5 {
-            let port = free_port();
+            let port = support::free_port();
             let mut args: Vec<String> = ["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", ""]
                 .iter()
                 .map(|s| s.to_string())
@@ -155,44 +151,12 @@ impl Probe {
     /// Starts `bin` on `data` and waits for PING; Err (with the log's tail)
     /// if it exits first.
     fn start(bin: &Path, data: &Path, log: &Path, extra: &[&str]) -> Result<Probe, String> {
-        let mut last = String::new();
-        for _ in 0..5 {
-            let port = free_port();
-            let out = std::fs::File::create(log).map_err(|e| e.to_string())?;
-            let err = out.try_clone().map_err(|e| e.to_string())?;
-            let child = Command::new(bin)
-                .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", ""])
-                .args(["--enable-debug-command", "yes", "--dir"])
-                .arg(data)
-                .args(extra)
-                .stdin(Stdio::null())
-                .stdout(out)
-                .stderr(err)
-                .spawn()
-                .map_err(|e| format!("spawn {}: {e}", bin.display()))?;
-            let mut p = Probe { child, port, log: log.to_path_buf() };
-            let deadline = Instant::now() + Duration::from_secs(20);
-            loop {
-                if let Ok(Some(status)) = p.child.try_wait() {
-                    last = format!("exited ({status}) before answering PING; log:\n{}", p.log_tail(12));
-                    break;
-                }
-                if let Ok(mut c) = Conn::connect(port) {
-                    if c.call(&["PING"]).is_ok_and(|r| r.bytes() == b"+PONG\r\n") {
-                        return Ok(p);
-                    }
-                }
-                if Instant::now() > deadline {
-                    return Err(format!("not answering PING after 20 s; log:\n{}", p.log_tail(12)));
-                }
-                std::thread::sleep(Duration::from_millis(2));
-            }
-            // A port taken between the probe and the bind: try another.
-            if !last.contains("listening socket") && !last.contains("Address already in use") {
-                return Err(last);
-            }
-        }
-        Err(last)
+        std::fs::File::create(log).map_err(|e| e.to_string())?;
+        let data = data.to_string_lossy();
+        let mut args = vec!["--save", "", "--enable-debug-command", "yes", "--dir", &data];
+        args.extend_from_slice(extra);
+        let (child, port) = spawn_serving(bin, &args, log, Duration::from_secs(20))?;
+        Ok(Probe { child, port, log: log.to_path_buf() })
     }
 
     fn conn(&self) -> Result<Conn, String> {

@@ -89,10 +89,10 @@ fn ours_aof_loads_in_redis(extra: &[&str], seed: u64) {
         "{extra:?}: the manifest after one rewrite"
     );
     let aof_dir = dir.path().join("appendonlydir");
-    let want: Vec<String> = vec![base.clone(), "appendonly.aof.2.incr.aof".into(), "appendonly.aof.manifest".into()];
+    let files: Vec<String> = vec![base.clone(), "appendonly.aof.2.incr.aof".into(), "appendonly.aof.manifest".into()];
     // History files are unlinked in the background.
-    wait_for("the history files to go", Duration::from_secs(10), || names_in(&aof_dir) == want);
-    assert_eq!(names_in(&aof_dir), want, "{extra:?}: the history files are gone");
+    wait_for("the history files to go", Duration::from_secs(10), || names_in(&aof_dir) == files);
+    assert_eq!(names_in(&aof_dir), files, "{extra:?}: the history files are gone");
     let base_bytes = std::fs::read(aof_dir.join(&base)).unwrap();
     assert_eq!(base_bytes.starts_with(b"REDIS"), rdb, "{extra:?}: the base's form");
     if extra.contains(&"--aof-timestamp-enabled") {

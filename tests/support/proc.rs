@@ -266,3 +266,56 @@ impl Drop for PlainServer {
         }
     }
 }
+
+/// Starts `bin` with `args` on a free loopback port (`--port` and `--bind` are added), its
+/// output appended to `log`, and waits until it answers PING, for at most `limit`. A port taken
+/// between the probe and the bind is retried on another. Err holds the tail of the log when the
+/// process exits first or does not answer in time (the process is then killed).
+pub fn spawn_serving(
+    bin: &std::path::Path,
+    args: &[&str],
+    log: &std::path::Path,
+    limit: Duration,
+) -> Result<(std::process::Child, u16), String> {
+    let tail = || {
+        let t = std::fs::read_to_string(log).unwrap_or_default();
+        let all: Vec<&str> = t.lines().collect();
+        all[all.len().saturating_sub(15)..].join("\n")
+    };
+    let mut last = String::new();
+    for _ in 0..5 {
+        let port = super::free_port();
+        let out = std::fs::OpenOptions::new().create(true).append(true).open(log).map_err(|e| e.to_string())?;
+        let err = out.try_clone().map_err(|e| e.to_string())?;
+        let mut child = Command::new(bin)
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .spawn()
+            .map_err(|e| format!("spawn {}: {e}", bin.display()))?;
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Ok(Some(status)) = child.try_wait() {
+                last = format!("exited ({status}) before answering PING; log:\n{}", tail());
+                break;
+            }
+            if let Ok(mut c) = super::Conn::connect(port) {
+                if c.call(&["PING"]).is_ok_and(|r| r.bytes() == b"+PONG\r\n") {
+                    return Ok((child, port));
+                }
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!("not answering PING after {limit:?}; log:\n{}", tail()));
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        if !last.contains("listening socket") && !last.contains("Address already in use") {
+            return Err(last);
+        }
+    }
+    Err(last)
+}
