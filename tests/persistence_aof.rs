@@ -686,6 +686,53 @@ fn the_aof_is_rewritten_when_it_doubles() {
 }
 
 #[test]
+fn a_flush_holds_automatic_rewrites_back_for_aof_flush_guard() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = aof_args(&["--auto-aof-rewrite-min-size", "64kb", "--auto-aof-rewrite-percentage", "100"]);
+    let s = start_in(&ours_binary(), dir.path(), &args);
+    let mut c = s.connect();
+    // Strata's own directive: found by its name, not by patterns.
+    assert_eq!(
+        text(&mut c, &["CONFIG", "GET", "aof-flush-guard"]),
+        "*2\\r\\n$15\\r\\naof-flush-guard\\r\\n$4\\r\\n3600\\r\\n"
+    );
+    assert_eq!(text(&mut c, &["CONFIG", "GET", "aof-flush*"]), "*0\\r\\n");
+    let v = "x".repeat(4096);
+    for i in 0..20 {
+        call(&mut c, &["SET", &format!("before:{i}"), &v]);
+    }
+    call(&mut c, &["FLUSHALL"]);
+    for i in 0..40 {
+        call(&mut c, &["SET", &format!("after:{i}"), &v]);
+    }
+    // The AOF has grown past both thresholds: the periodic check finds a
+    // rewrite due and says why it waits.
+    wait_for("the postponement in the log", Duration::from_secs(10), || {
+        s.log_tail(50).contains("Automatic AOF rewrite postponed")
+    });
+    assert_eq!(info(&mut c, "aof_rewrites"), "0");
+    let left: i64 = info(&mut c, "strata_aof_flush_guard_left_sec").parse().unwrap();
+    assert!((3590..=3600).contains(&left), "seconds left {left}");
+    assert_eq!(manifest(dir.path()).len(), 2, "the first base and incr file are still there");
+    // Turned off, the rewrite the growth calls for runs.
+    call(&mut c, &["CONFIG", "SET", "aof-flush-guard", "0"]);
+    assert_eq!(info(&mut c, "strata_aof_flush_guard_left_sec"), "0");
+    wait_for("the automatic rewrite", Duration::from_secs(30), || info(&mut c, "aof_rewrites") != "0");
+    wait_rewrite_done(&mut c);
+    // A flush found while loading holds them back too.
+    call(&mut c, &["CONFIG", "SET", "aof-flush-guard", "3600"]);
+    call(&mut c, &["FLUSHDB"]);
+    let want = state(&mut c);
+    drop(c);
+    kill9(s);
+    let s = start_in(&ours_binary(), dir.path(), &args);
+    let mut c = s.connect();
+    assert_eq!(state(&mut c), want);
+    let left: i64 = info(&mut c, "strata_aof_flush_guard_left_sec").parse().unwrap();
+    assert!(left > 3500, "a loaded FLUSHDB starts the guard: {left} seconds left");
+}
+
+#[test]
 fn debug_loadaof_gives_back_the_same_data() {
     for (i, preamble) in ["yes", "no"].into_iter().enumerate() {
         let dir = tempfile::tempdir().unwrap();

@@ -366,6 +366,25 @@ fn backed_off(st: &mut State, now_secs: i64) -> bool {
     true
 }
 
+/// Whether `aof-flush-guard` holds automatic rewrites back: a rewrite now
+/// would fold a recent FLUSHALL or FLUSHDB into an empty base and delete the
+/// files that can undo it. Logged once per flush.
+fn flush_guarded(st: &mut State, now_secs: i64) -> bool {
+    let left = st.aof.flush_guard_left(st.config.aof_flush_guard, now_secs);
+    if left > 0 && !st.aof.flush_guard_logged {
+        st.aof.flush_guard_logged = true;
+        let since = now_secs - st.aof.last_flush_secs.unwrap_or(now_secs);
+        st.log(
+            LogLevel::Notice,
+            &format!(
+                "Automatic AOF rewrite postponed for {left} seconds: a FLUSHALL or FLUSHDB ran {since} seconds ago and \
+                 aof-flush-guard keeps the files that can undo it (BGREWRITEAOF still rewrites at once)"
+            ),
+        );
+    }
+    left > 0
+}
+
 /// The periodic part: a scheduled rewrite, or one the growth of the AOF
 /// calls for.
 pub fn cron(st: &mut State) {
@@ -389,7 +408,7 @@ pub fn cron(st: &mut State) {
     }
     let base = st.aof.rewrite_base_bytes.max(1);
     let growth = (current * 100 / base) as i64 - 100;
-    if growth >= perc as i64 && !backed_off(st, now_secs) {
+    if growth >= perc as i64 && !flush_guarded(st, now_secs) && !backed_off(st, now_secs) {
         st.log(LogLevel::Notice, &format!("Starting automatic rewriting of AOF on {growth}% growth"));
         let _ = start_rewrite(st);
     }
@@ -431,6 +450,9 @@ aof_pending_bio_fsync:{}\r\naof_delayed_fsync:0\r\n",
             u8::from(w.is_some_and(|w| w.sync_running())),
         );
     }
+    // Strata's own: how long automatic rewrites still wait after a flush.
+    let left = a.flush_guard_left(st.config.aof_flush_guard, now / 1000);
+    let _ = write!(out, "strata_aof_flush_guard_left_sec:{left}\r\n");
 }
 
 // ---------------------------------------------------------------------------

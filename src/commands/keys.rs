@@ -550,6 +550,7 @@ fn flushdb(ctx: &mut Ctx, args: &[&[u8]]) {
     let now = ctx.now;
     touch_watched_replaced(ctx.st, ctx.db, None, now);
     let removed = ctx.st.keyspace.flush(Some(ctx.db), lazy);
+    ctx.st.aof.note_flush(now / 1000);
     ctx.dirty += removed;
     force_propagation(ctx);
     ctx.out.ok();
@@ -564,6 +565,7 @@ fn flushall(ctx: &mut Ctx, args: &[&[u8]]) {
         touch_watched_replaced(ctx.st, db, None, now);
     }
     let removed = ctx.st.keyspace.flush(None, lazy);
+    ctx.st.aof.note_flush(now / 1000);
     // As in Redis, a save in progress is dropped and, with save rules, the
     // now empty dataset saved at once; the changes still count, so the
     // flush reaches the write path.

@@ -179,6 +179,9 @@ pub struct Config {
     pub aof_load_truncated: bool,
     pub aof_timestamp_enabled: bool,
     pub aof_disable_auto_gc: bool,
+    /// Seconds after a FLUSHALL or FLUSHDB during which automatic AOF
+    /// rewrites wait, so the files that can undo the flush stay (0: off).
+    pub aof_flush_guard: u32,
     pub no_appendfsync_on_rewrite: bool,
     pub auto_aof_rewrite_percentage: u32,
     pub auto_aof_rewrite_min_size: u64,
@@ -324,6 +327,7 @@ impl Config {
             aof_load_truncated: false,
             aof_timestamp_enabled: false,
             aof_disable_auto_gc: false,
+            aof_flush_guard: 0,
             no_appendfsync_on_rewrite: false,
             auto_aof_rewrite_percentage: 0,
             auto_aof_rewrite_min_size: 0,

@@ -79,6 +79,11 @@ pub struct Aof {
     /// delay, and the time before which none starts (0: none held).
     pub backoff_minutes: i64,
     pub backoff_until_secs: i64,
+    /// Unix seconds of the last FLUSHALL or FLUSHDB run or loaded
+    /// (`aof-flush-guard` counts from it), and whether the postponement it
+    /// causes was logged.
+    pub last_flush_secs: Option<i64>,
+    pub flush_guard_logged: bool,
 }
 
 impl Aof {
@@ -104,7 +109,21 @@ impl Aof {
             last_failure_secs: 0,
             backoff_minutes: 0,
             backoff_until_secs: 0,
+            last_flush_secs: None,
+            flush_guard_logged: false,
         }
+    }
+
+    /// A FLUSHALL or FLUSHDB ran (or was loaded) at `now_secs`.
+    pub fn note_flush(&mut self, now_secs: i64) {
+        self.last_flush_secs = Some(now_secs);
+        self.flush_guard_logged = false;
+    }
+
+    /// Seconds automatic rewrites still wait after the last flush under a
+    /// guard of `guard_secs` (0 when they need not).
+    pub fn flush_guard_left(&self, guard_secs: u32, now_secs: i64) -> i64 {
+        self.last_flush_secs.map_or(0, |at| (at + i64::from(guard_secs) - now_secs).max(0))
     }
 
     pub fn path(&self, name: &str) -> PathBuf {
