@@ -5,7 +5,7 @@
 //! killed when its guard drops.
 mod support;
 
-use std::net::{TcpListener, TcpStream, UdpSocket};
+use std::net::{TcpStream, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
@@ -17,10 +17,6 @@ const DEADLINE: Duration = Duration::from_secs(10);
 /// check the tests themselves).
 fn binary() -> PathBuf {
     support::ours_binary()
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 /// Directives of a test server: `port` on loopback, no snapshots.
@@ -52,7 +48,7 @@ struct Server {
 impl Server {
     fn start(extra: &[&str]) -> Server {
         let dir = tempfile::tempdir().unwrap();
-        let port = free_port();
+        let port = support::free_port();
         let log = std::fs::File::create(dir.path().join("stdout.log")).unwrap();
         let child = Command::new(binary())
             .args(local_server(port))
@@ -359,7 +355,7 @@ fn daemonize_writes_and_removes_the_pid_file() {
     let dir = tempfile::tempdir().unwrap();
     let pidfile = dir.path().join("strata.pid");
     let logfile = dir.path().join("strata.log");
-    let port = free_port();
+    let port = support::free_port();
     let status = Command::new(binary())
         .args(local_server(port))
         .args(["--daemonize", "yes", "--pidfile"])

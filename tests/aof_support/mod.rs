@@ -8,7 +8,6 @@ use crate::support::proc::{pid_listening_on, run_tool, Rng};
 use crate::support::{encode_command, escape, Conn, Frame, TestServer};
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -109,10 +108,6 @@ pub fn exited(pid: u32) -> bool {
     }
 }
 
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("probe a free port").port()
-}
-
 /// Starts `binary` on `dir`, which must make it exit with a failure
 /// status; returns everything it logged. A server that starts serving
 /// instead is killed and the test fails.
@@ -120,7 +115,7 @@ pub fn refused_start(binary: &Path, dir: &Path, extra: &[&str]) -> String {
     let logdir = tempfile::tempdir().unwrap();
     let log = logdir.path().join("server.log");
     let out = File::create(&log).unwrap();
-    let port = free_port();
+    let port = crate::support::free_port();
     let mut child = Command::new(binary)
         .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--dir"])
         .arg(dir)
