@@ -708,7 +708,8 @@ fn rewrite_at_every_step(preamble: bool) {
     // The second life, recorded: a rewrite with writes going on during it.
     let rec = RecordingFs::start(&root);
     let mut args = aof.to_vec();
-    args.extend(["--rdb-key-save-delay", "150"]);
+    // No history kept, so the steps include removing the replaced files.
+    args.extend(["--rdb-key-save-delay", "150", "--aof-history-keep", "0"]);
     let srv = InProcess::start(&rec, &args);
     let writes: Vec<Vec<String>> = (0..150).map(|i| rewrite_write(&mut rng, i)).collect();
     let mut c = Conn::connect(srv.port).unwrap();

@@ -79,20 +79,23 @@ fn ours_aof_loads_in_redis(extra: &[&str], seed: u64) {
     let want = write_with_rewrite(&ours_binary(), dir.path(), extra, seed);
     let rdb = !extra.windows(2).any(|w| w == ["--aof-use-rdb-preamble", "no"]);
     let base = format!("appendonly.aof.2.base.{}", if rdb { "rdb" } else { "aof" });
+    let first_base = format!("appendonly.aof.1.base.{}", if rdb { "rdb" } else { "aof" });
     let m = manifest(dir.path());
     assert_eq!(
         m,
         [
             Entry { name: base.clone(), seq: 2, kind: 'b' },
+            Entry { name: "appendonly.aof.1.incr.aof".into(), seq: 1, kind: 'h' },
+            Entry { name: first_base.clone(), seq: 1, kind: 'h' },
             Entry { name: "appendonly.aof.2.incr.aof".into(), seq: 2, kind: 'i' }
         ],
-        "{extra:?}: the manifest after one rewrite"
+        "{extra:?}: the manifest after one rewrite, the replaced files kept as history (aof-history-keep 1)"
     );
     let aof_dir = dir.path().join("appendonlydir");
-    let files: Vec<String> = vec![base.clone(), "appendonly.aof.2.incr.aof".into(), "appendonly.aof.manifest".into()];
-    // History files are unlinked in the background.
-    wait_for("the history files to go", Duration::from_secs(10), || names_in(&aof_dir) == files);
-    assert_eq!(names_in(&aof_dir), files, "{extra:?}: the history files are gone");
+    let mut files: Vec<String> = m.iter().map(|e| e.name.clone()).collect();
+    files.push("appendonly.aof.manifest".into());
+    files.sort();
+    assert_eq!(names_in(&aof_dir), files, "{extra:?}: the files the manifest names, and no others");
     let base_bytes = std::fs::read(aof_dir.join(&base)).unwrap();
     assert_eq!(base_bytes.starts_with(b"REDIS"), rdb, "{extra:?}: the base's form");
     if extra.contains(&"--aof-timestamp-enabled") {
@@ -520,7 +523,7 @@ fn damage_inside_an_incr_file_stops_the_start_and_changes_nothing() {
 fn a_bad_manifest_stops_the_start_and_changes_nothing() {
     let src = tempfile::tempdir().unwrap();
     {
-        let s = start_in(&ours_binary(), src.path(), &aof_args(&[]));
+        let s = start_in(&ours_binary(), src.path(), &aof_args(&["--aof-history-keep", "0"]));
         let mut c = s.connect();
         call(&mut c, &["SET", "k", "1"]);
         assert_eq!(text(&mut c, &["BGREWRITEAOF"]), STARTED);
@@ -659,7 +662,15 @@ fn rewrite_and_save_replies_match_redis() {
 #[test]
 fn the_aof_is_rewritten_when_it_doubles() {
     let dir = tempfile::tempdir().unwrap();
-    let args = aof_args(&["--auto-aof-rewrite-min-size", "1mb", "--auto-aof-rewrite-percentage", "100"]);
+    // Without history, as Redis: the replaced files are deleted.
+    let args = aof_args(&[
+        "--auto-aof-rewrite-min-size",
+        "1mb",
+        "--auto-aof-rewrite-percentage",
+        "100",
+        "--aof-history-keep",
+        "0",
+    ]);
     let s = start_in(&ours_binary(), dir.path(), &args);
     let mut c = s.connect();
     let mut rng = Rng::new(50);
@@ -682,6 +693,66 @@ fn the_aof_is_rewritten_when_it_doubles() {
     drop(c);
     kill9(s);
     let s = start_in(&ours_binary(), dir.path(), &args);
+    assert_eq!(state(&mut s.connect()), want);
+}
+
+#[test]
+fn the_files_of_the_last_aof_history_keep_rewrites_stay_and_replay_to_now() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = start_in(&ours_binary(), dir.path(), &aof_args(&[]));
+    let mut c = s.connect();
+    let mut rng = Rng::new(61);
+    let kinds = |d: &Path| manifest(d).iter().map(|e| format!("{}{}", e.kind, e.seq)).collect::<Vec<_>>().join(" ");
+    let rewrite = |c: &mut Conn| {
+        assert_eq!(text(c, &["BGREWRITEAOF"]), STARTED);
+        wait_rewrite_done(c);
+        assert_eq!(info(c, "aof_last_bgrewrite_status"), "ok");
+    };
+    for round in 0..3 {
+        workload(&mut c, &format!("r{round}"), &mut rng);
+        rewrite(&mut c);
+    }
+    workload(&mut c, "last", &mut rng);
+    // Only the files the third rewrite replaced are history.
+    assert_eq!(kinds(dir.path()), "b4 h3 h3 i4");
+    assert_eq!(info(&mut c, "strata_aof_history_files"), "2");
+    let aof_dir = dir.path().join("appendonlydir");
+    let listed = |d: &Path| {
+        let mut v: Vec<String> = manifest(d).iter().map(|e| e.name.clone()).collect();
+        v.push("appendonly.aof.manifest".into());
+        v.sort();
+        v
+    };
+    wait_for("the older files to go", Duration::from_secs(10), || names_in(&aof_dir) == listed(dir.path()));
+    let want = state(&mut c);
+    // The history base and every incr file after it replay to the same data
+    // set: what a restore to an earlier time relies on.
+    let chain = copy_of(dir.path());
+    let m = manifest(chain.path());
+    let line = |e: &Entry, kind: char| format!("file {} seq {} type {kind}\n", e.name, e.seq);
+    assert!(m[2].name.ends_with(".base.rdb") && m[1].name.ends_with(".incr.aof"), "{m:?}");
+    let text_of = [line(&m[2], 'b'), line(&m[1], 'i'), line(&m[3], 'i')].concat();
+    std::fs::write(chain.path().join("appendonlydir/appendonly.aof.manifest"), text_of).unwrap();
+    let replay = start_in(&ours_binary(), chain.path(), &aof_args(&[]));
+    assert_eq!(state(&mut replay.connect()), want, "history base + history incr + current incr");
+    drop(replay);
+    // Redis 7.0.15 loads the directory with its history entries.
+    let copy = copy_of(dir.path());
+    let r = start_in(&reference_binary(), copy.path(), &aof_args(&[]));
+    assert_eq!(state(&mut r.connect()), want, "Redis 7.0.15 loading a directory with history");
+    drop(r);
+    // Two kept: the next rewrite adds to the history; none kept: it goes.
+    call(&mut c, &["CONFIG", "SET", "aof-history-keep", "2"]);
+    rewrite(&mut c);
+    assert_eq!(kinds(dir.path()), "b5 h4 h4 h3 h3 i5");
+    call(&mut c, &["CONFIG", "SET", "aof-history-keep", "0"]);
+    rewrite(&mut c);
+    assert_eq!(kinds(dir.path()), "b6 i6");
+    wait_for("the history files to go", Duration::from_secs(10), || names_in(&aof_dir) == listed(dir.path()));
+    let want = state(&mut c);
+    drop(c);
+    kill9(s);
+    let s = start_in(&ours_binary(), dir.path(), &aof_args(&[]));
     assert_eq!(state(&mut s.connect()), want);
 }
 

@@ -207,7 +207,8 @@ pub fn rewrite_done(st: &mut State, result: Result<u64, String>) {
 }
 
 /// Makes the new base part of the data set: the manifest names it, the
-/// files it covers become history and are deleted.
+/// files it covers become history, and the history of all but the last
+/// `aof-history-keep` rewrites is deleted.
 fn install(st: &mut State, job: &RewriteJob, bytes: u64) -> Result<(), String> {
     st.log(LogLevel::Notice, "Background AOF rewrite terminated with success");
     let mut m = st.aof.manifest.clone();
@@ -233,10 +234,12 @@ fn install(st: &mut State, job: &RewriteJob, bytes: u64) -> Result<(), String> {
     st.aof.rewrite_base_bytes = st.aof.current_bytes();
     if !st.config.aof_disable_auto_gc {
         let logger = st.logger;
-        st.aof.delete_history(&|m| logger(LogLevel::Notice, m));
+        let before = st.aof.manifest.history.len();
+        st.aof.delete_history(st.config.aof_history_keep as usize, &|m| logger(LogLevel::Notice, m));
         // A crash before this leaves them listed as history: never loaded,
         // and deleted at the next start.
-        if let Err(e) = st.aof.persist_manifest(&st.aof.manifest) {
+        let dropped = st.aof.manifest.history.len() != before;
+        if let Err(e) = dropped.then(|| st.aof.persist_manifest(&st.aof.manifest)).unwrap_or(Ok(())) {
             st.log(LogLevel::Warning, &format!("Can't persist the AOF manifest after deleting history files: {e}"));
         }
     }
@@ -452,7 +455,11 @@ aof_pending_bio_fsync:{}\r\naof_delayed_fsync:0\r\n",
     }
     // Strata's own: how long automatic rewrites still wait after a flush.
     let left = a.flush_guard_left(st.config.aof_flush_guard, now / 1000);
-    let _ = write!(out, "strata_aof_flush_guard_left_sec:{left}\r\n");
+    let _ = write!(
+        out,
+        "strata_aof_flush_guard_left_sec:{left}\r\nstrata_aof_history_files:{}\r\n",
+        a.manifest.history.len()
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -611,9 +618,9 @@ pub fn open_at_startup(st: &mut State) -> Result<(), String> {
     if !m.history.is_empty() && !st.config.aof_disable_auto_gc {
         st.aof.manifest = m.clone();
         let logger = st.logger;
-        st.aof.delete_history(&|msg| logger(LogLevel::Notice, msg));
-        m.history.clear();
-        changed = true;
+        st.aof.delete_history(st.config.aof_history_keep as usize, &|msg| logger(LogLevel::Notice, msg));
+        changed |= st.aof.manifest.history.len() != m.history.len();
+        m.history = st.aof.manifest.history.clone();
     }
     if changed {
         st.aof.persist_manifest(&m).map_err(|e| format!("Can't write the AOF manifest: {e}"))?;

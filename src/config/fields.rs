@@ -221,6 +221,7 @@ static FIELDS: &[Field] = &[
     field!("aof-timestamp-enabled", aof_timestamp_enabled),
     field!("aof-disable-auto-gc", aof_disable_auto_gc),
     field!("aof-flush-guard", aof_flush_guard),
+    field!("aof-history-keep", aof_history_keep),
     field!("no-appendfsync-on-rewrite", no_appendfsync_on_rewrite),
     field!("auto-aof-rewrite-percentage", auto_aof_rewrite_percentage),
     field!("auto-aof-rewrite-min-size", auto_aof_rewrite_min_size),

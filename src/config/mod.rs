@@ -182,6 +182,9 @@ pub struct Config {
     /// Seconds after a FLUSHALL or FLUSHDB during which automatic AOF
     /// rewrites wait, so the files that can undo the flush stay (0: off).
     pub aof_flush_guard: u32,
+    /// Rewrites whose replaced files stay listed as history (and on disk)
+    /// instead of being deleted.
+    pub aof_history_keep: u32,
     pub no_appendfsync_on_rewrite: bool,
     pub auto_aof_rewrite_percentage: u32,
     pub auto_aof_rewrite_min_size: u64,
@@ -328,6 +331,7 @@ impl Config {
             aof_timestamp_enabled: false,
             aof_disable_auto_gc: false,
             aof_flush_guard: 0,
+            aof_history_keep: 0,
             no_appendfsync_on_rewrite: false,
             auto_aof_rewrite_percentage: 0,
             auto_aof_rewrite_min_size: 0,

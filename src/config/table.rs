@@ -347,6 +347,7 @@ pub(crate) static TABLE: &[Directive] = &[
     // Strata's own directives, hidden from patterns too, so that CONFIG GET *
     // lists exactly what Redis lists; docs/config.md describes them.
     d("aof-flush-guard", int(0, I32_MAX), "3600", HIDDEN, E),
+    d("aof-history-keep", int(0, I32_MAX), "1", HIDDEN, E),
 ];
 
 /// Redis accepts any `hz` but runs with (and reports) a value in 1..=500.
@@ -469,6 +470,6 @@ mod tests {
         // old names; five more directives are hidden.
         assert_eq!(visible_names().len(), 192);
         assert_eq!(TABLE.iter().filter(|d| d.alias.is_some()).count(), 19);
-        assert_eq!(TABLE.iter().filter(|d| d.has(HIDDEN)).count(), 5 + 1, "Redis's five and Strata's own");
+        assert_eq!(TABLE.iter().filter(|d| d.has(HIDDEN)).count(), 5 + 2, "Redis's five and Strata's own");
     }
 }

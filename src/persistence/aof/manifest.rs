@@ -177,22 +177,46 @@ impl Manifest {
         self.incrs.iter().map(|e| e.seq).chain(hist).max().unwrap_or(0) + 1
     }
 
-    /// After a rewrite: `base` replaces the old base, and every incremental
-    /// file before `keep_from_seq` (covered by the new base) becomes history.
-    pub fn install_base(&mut self, base: FileEntry, keep_from_seq: i64) {
-        if let Some(mut old) = self.base.take() {
-            old.kind = FileKind::History;
-            self.history.push(old);
+    /// Takes out of the history every file but those of the `keep` most
+    /// recent rewrites, and returns them. The history is in Redis's order,
+    /// newest rewrite first, each rewrite's incremental files (newest first)
+    /// followed by the base they came after; entries after the last base
+    /// count as the oldest rewrite's.
+    pub fn trim_history(&mut self, keep: usize) -> Vec<FileEntry> {
+        let mut kept_rewrites = 0;
+        let mut cut = 0;
+        while cut < self.history.len() && kept_rewrites < keep {
+            if let Some(end) = self.history[cut..].iter().position(|h| is_base_name(&h.name)) {
+                cut += end + 1;
+            } else {
+                cut = self.history.len();
+            }
+            kept_rewrites += 1;
         }
+        self.history.drain(cut..).collect()
+    }
+
+    /// After a rewrite: `base` replaces the old base, and every incremental
+    /// file before `keep_from_seq` (covered by the new base) becomes history,
+    /// put in front of the older history as Redis puts it: those incremental
+    /// files newest first, then the old base.
+    pub fn install_base(&mut self, base: FileEntry, keep_from_seq: i64) {
         let (old, kept): (Vec<_>, Vec<_>) =
             std::mem::take(&mut self.incrs).into_iter().partition(|e| e.seq < keep_from_seq);
-        self.history.extend(old.into_iter().map(|mut e| {
+        let mut front: Vec<FileEntry> = old.into_iter().rev().collect();
+        front.extend(self.base.take());
+        for e in &mut front {
             e.kind = FileKind::History;
-            e
-        }));
+        }
+        front.append(&mut self.history);
+        self.history = front;
         self.incrs = kept;
         self.base = Some(base);
     }
+}
+
+fn is_base_name(name: &str) -> bool {
+    name.ends_with(".base.rdb") || name.ends_with(".base.aof")
 }
 
 fn trim(b: &[u8]) -> &[u8] {
@@ -260,6 +284,28 @@ mod tests {
     }
 
     #[test]
+    fn trimming_history_keeps_the_newest_rewrites_whole() {
+        let h = |name: &str, seq| FileEntry { name: name.into(), seq, kind: FileKind::History };
+        // Newest first: rewrite 3 replaced base 2 and incrs 3-4, rewrite 2
+        // replaced base 1 and incr 2; incr 1 has no base (an upgrade's).
+        let full = vec![
+            h("a.4.incr.aof", 4),
+            h("a.3.incr.aof", 3),
+            h("a.2.base.rdb", 2),
+            h("a.2.incr.aof", 2),
+            h("a.1.base.rdb", 1),
+            h("a.1.incr.aof", 1),
+        ];
+        let names = |v: &[FileEntry]| v.iter().map(|e| e.name.clone()).collect::<Vec<_>>();
+        for (keep, kept) in [(0, 0), (1, 3), (2, 5), (3, 6), (9, 6)] {
+            let mut m = Manifest { history: full.clone(), ..Manifest::default() };
+            let gone = m.trim_history(keep);
+            assert_eq!(names(&m.history), names(&full[..kept]), "keep {keep}");
+            assert_eq!(names(&gone), names(&full[kept..]), "keep {keep}");
+        }
+    }
+
+    #[test]
     fn installing_a_base_turns_covered_files_into_history() {
         let mut m = Manifest::default();
         m.base = Some(FileEntry { name: "b1".into(), seq: 1, kind: FileKind::Base });
@@ -269,7 +315,11 @@ mod tests {
         m.install_base(FileEntry { name: "b2".into(), seq: 2, kind: FileKind::Base }, 3);
         assert_eq!(m.base.as_ref().unwrap().name, "b2");
         assert_eq!(m.incrs.iter().map(|e| e.seq).collect::<Vec<_>>(), [3]);
-        assert_eq!(m.history.len(), 3);
+        assert_eq!(m.history.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(), ["i2", "i1", "b1"]);
         assert!(m.history.iter().all(|h| h.kind == FileKind::History));
+        m.incrs.push(FileEntry { name: "i4".into(), seq: 4, kind: FileKind::Incr });
+        m.install_base(FileEntry { name: "b3".into(), seq: 3, kind: FileKind::Base }, 4);
+        let order: Vec<&str> = m.history.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(order, ["i3", "b2", "i2", "i1", "b1"], "the newest rewrite's files first");
     }
 }

@@ -212,9 +212,9 @@ impl Aof {
     /// it (the caller persists the manifest first when it changed it).
     /// The files are unlinked on a thread of their own: removing a large
     /// base can take the file system tens of milliseconds.
-    pub fn delete_history(&mut self, log: &dyn Fn(&str)) {
+    pub fn delete_history(&mut self, keep: usize, log: &dyn Fn(&str)) {
         let mut paths = Vec::new();
-        for h in std::mem::take(&mut self.manifest.history) {
+        for h in self.manifest.trim_history(keep) {
             log(&format!("Removing the history file {} in the background", h.name));
             paths.push(self.path(&h.name));
         }
