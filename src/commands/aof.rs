@@ -234,11 +234,9 @@ fn install(st: &mut State, job: &RewriteJob, bytes: u64) -> Result<(), String> {
     st.aof.rewrite_base_bytes = st.aof.current_bytes();
     if !st.config.aof_disable_auto_gc {
         let logger = st.logger;
-        let before = st.aof.manifest.history.len();
-        st.aof.delete_history(st.config.aof_history_keep as usize, &|m| logger(LogLevel::Notice, m));
+        let dropped = st.aof.delete_history(st.config.aof_history_keep as usize, &|m| logger(LogLevel::Notice, m));
         // A crash before this leaves them listed as history: never loaded,
         // and deleted at the next start.
-        let dropped = st.aof.manifest.history.len() != before;
         if let Err(e) = dropped.then(|| st.aof.persist_manifest(&st.aof.manifest)).unwrap_or(Ok(())) {
             st.log(LogLevel::Warning, &format!("Can't persist the AOF manifest after deleting history files: {e}"));
         }
@@ -618,8 +616,7 @@ pub fn open_at_startup(st: &mut State) -> Result<(), String> {
     if !m.history.is_empty() && !st.config.aof_disable_auto_gc {
         st.aof.manifest = m.clone();
         let logger = st.logger;
-        st.aof.delete_history(st.config.aof_history_keep as usize, &|msg| logger(LogLevel::Notice, msg));
-        changed |= st.aof.manifest.history.len() != m.history.len();
+        changed |= st.aof.delete_history(st.config.aof_history_keep as usize, &|msg| logger(LogLevel::Notice, msg));
         m.history = st.aof.manifest.history.clone();
     }
     if changed {

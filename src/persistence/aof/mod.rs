@@ -208,18 +208,19 @@ impl Aof {
         Ok(())
     }
 
-    /// Removes the history files the manifest lists and drops them from
-    /// it (the caller persists the manifest first when it changed it).
-    /// The files are unlinked on a thread of their own: removing a large
-    /// base can take the file system tens of milliseconds.
-    pub fn delete_history(&mut self, keep: usize, log: &dyn Fn(&str)) {
+    /// Removes the history files of all but the last `keep` rewrites and
+    /// drops them from the manifest; true when there were any (the caller
+    /// then persists the manifest). The files are unlinked on a thread of
+    /// their own: removing a large base can take the file system tens of
+    /// milliseconds.
+    pub fn delete_history(&mut self, keep: usize, log: &dyn Fn(&str)) -> bool {
         let mut paths = Vec::new();
         for h in self.manifest.trim_history(keep) {
             log(&format!("Removing the history file {} in the background", h.name));
             paths.push(self.path(&h.name));
         }
         if paths.is_empty() {
-            return;
+            return false;
         }
         let fs = self.fs.clone();
         let unlink = move || {
@@ -232,6 +233,7 @@ impl Aof {
         if spawned.is_err() {
             unlink();
         }
+        true
     }
 }
 
