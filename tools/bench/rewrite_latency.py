@@ -10,7 +10,7 @@ random existing key at a paced rate (2000 a second by default) for
 back to back. Prints the p50, p99 and max of the probe's round trips in
 both phases and the p99 ratio (during / idle) of each server.
 
-    python3 tools/bench/rewrite_latency.py [--keys N] [--secs S] [--ours PATH]
+    python3 tools/bench/rewrite_latency.py [--keys N] [--secs S] [--rounds R] [--only strata|redis] [--ours PATH]
 """
 import argparse, os, random, shutil, socket, subprocess, sys, time
 
@@ -78,7 +78,7 @@ def probe(port, n_keys, secs, rate, during=None):
     return lat[len(lat) // 2], lat[int(len(lat) * 0.99)], lat[-1], len(lat)
 
 
-def measure(name, cmd, data, n_keys, secs, rate):
+def measure(name, cmd, data, n_keys, secs, rate, rounds=1):
     p, port, d = rss.start(cmd, "rewrite-lat-")
     try:
         subprocess.run(["redis-cli", "-p", str(port), "--pipe"], input=data, capture_output=True, check=True)
@@ -87,28 +87,29 @@ def measure(name, cmd, data, n_keys, secs, rate):
         cli(port, "CONFIG", "SET", "appendonly", "yes")
         wait_rewrite_done(port)
         time.sleep(0.5)
-        idle = probe(port, n_keys, secs, rate)
-        rewrites = [0]
         ctl = Ctl(port)
-        last_look = [0.0]
+        for _ in range(rounds):
+            idle = probe(port, n_keys, secs, rate)
+            rewrites = [0]
+            last_look = [0.0]
 
-        def keep_rewriting():
-            # Looks at most every 20 ms, on its own connection (no process
-            # spawned while probing).
-            now = time.perf_counter()
-            if now - last_look[0] < 0.02:
-                return
-            last_look[0] = now
-            info = ctl.call(b"INFO", b"persistence")
-            if b"aof_rewrite_in_progress:0" in info and b"rdb_bgsave_in_progress:0" in info:
-                ctl.call(COMMAND.encode())
-                rewrites[0] += 1
+            def keep_rewriting():
+                # Looks at most every 20 ms, on its own connection (no process
+                # spawned while probing).
+                now = time.perf_counter()
+                if now - last_look[0] < 0.02:
+                    return
+                last_look[0] = now
+                info = ctl.call(b"INFO", b"persistence")
+                if b"aof_rewrite_in_progress:0" in info and b"rdb_bgsave_in_progress:0" in info:
+                    ctl.call(COMMAND.encode())
+                    rewrites[0] += 1
 
-        busy = probe(port, n_keys, secs, rate, keep_rewriting)
-        wait_rewrite_done(port)
-        print(f"{name:7s} idle: p50 {idle[0]:.3f} ms p99 {idle[1]:.3f} ms max {idle[2]:.2f} ms ({idle[3]} GETs) | "
-              f"during {rewrites[0]} rewrites: p50 {busy[0]:.3f} ms p99 {busy[1]:.3f} ms max {busy[2]:.2f} ms | "
-              f"p99 during/idle {busy[1] / idle[1]:.2f}", flush=True)
+            busy = probe(port, n_keys, secs, rate, keep_rewriting)
+            wait_rewrite_done(port)
+            print(f"{name:7s} idle: p50 {idle[0]:.3f} ms p99 {idle[1]:.3f} ms max {idle[2]:.2f} ms ({idle[3]} GETs) | "
+                  f"during {rewrites[0]} rewrites: p50 {busy[0]:.3f} ms p99 {busy[1]:.3f} ms max {busy[2]:.2f} ms | "
+                  f"p99 during/idle {busy[1] / idle[1]:.2f}", flush=True)
     finally:
         rss.stop(p, d)
 
@@ -119,13 +120,17 @@ def main():
     ap.add_argument("--secs", type=float, default=5.0)
     ap.add_argument("--rate", type=int, default=2000)
     ap.add_argument("--command", default="BGREWRITEAOF", help="BGSAVE to compare with a snapshot")
+    ap.add_argument("--rounds", type=int, default=1, help="idle and busy phases per server start")
+    ap.add_argument("--only", choices=["strata", "redis"], help="measure one server")
     ap.add_argument("--ours", default=os.path.join(os.path.dirname(__file__), "../../target/release/strata-server"))
     a = ap.parse_args()
     global COMMAND
     COMMAND = a.command
     data = rss.mixed(a.keys)
-    measure("strata", [a.ours], data, a.keys, a.secs, a.rate)
-    measure("redis", [shutil.which("redis-server") or "redis-server"], data, a.keys, a.secs, a.rate)
+    if a.only != "redis":
+        measure("strata", [a.ours], data, a.keys, a.secs, a.rate, a.rounds)
+    if a.only != "strata":
+        measure("redis", [shutil.which("redis-server") or "redis-server"], data, a.keys, a.secs, a.rate, a.rounds)
 
 
 if __name__ == "__main__":
