@@ -94,6 +94,9 @@ fn begin_rewrite(st: &mut State) -> Result<(), String> {
     st.aof
         .make_dir(Path::new(&st.config.dir))
         .map_err(|e| format!("can't create the AOF directory {}: {e}", st.aof.dir.display()))?;
+    if let Some(w) = st.aof.hold_lock() {
+        st.log(LogLevel::Warning, &w);
+    }
     let now = st.now_ms();
     let keep_from_seq = match st.aof.status {
         Status::Off => st.aof.manifest.next_incr_seq(),
@@ -296,6 +299,7 @@ pub fn stop_append_only(st: &mut State) {
         }
     }
     st.aof.status = Status::Off;
+    st.aof.lock = None;
     st.prop.enabled = false;
     st.prop.buf.clear();
 }
@@ -578,6 +582,9 @@ pub fn open_at_startup(st: &mut State) -> Result<(), String> {
     st.aof
         .make_dir(Path::new(&st.config.dir))
         .map_err(|e| format!("Can't create the AOF directory {}: {e}", dir.display()))?;
+    if let Some(w) = st.aof.hold_lock() {
+        st.log(LogLevel::Warning, &w);
+    }
     let mut m = st.aof.manifest.clone();
     let mut changed = false;
     if m.base.is_none() && m.incrs.is_empty() {

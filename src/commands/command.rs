@@ -397,6 +397,19 @@ pub fn keys_of(m: &Meta, args: &[&[u8]]) -> Result<Vec<(usize, KeyFlags)>, KeysE
     special_keys(m, args)
 }
 
+/// The key arguments of a full command line `args`, as COMMAND GETKEYS
+/// finds them; empty for an unknown command, one without keys, or
+/// arguments that do not fit it (tools that list what a file holds).
+pub fn key_args<'a>(args: &[&'a [u8]]) -> Vec<&'a [u8]> {
+    let Some(s) = args.first().and_then(|_| resolve(args)) else { return Vec::new() };
+    let m = s.meta;
+    let argc = args.len() as i32;
+    if (m.arity > 0 && m.arity != argc) || argc < -m.arity {
+        return Vec::new();
+    }
+    keys_of(m, args).map(|ks| ks.into_iter().filter_map(|(i, _)| args.get(i).copied()).collect()).unwrap_or_default()
+}
+
 fn keys_from_specs(m: &Meta, args: &[&[u8]]) -> Option<Vec<(usize, KeyFlags)>> {
     let argc = args.len() as i64;
     let mut keys = Vec::new();

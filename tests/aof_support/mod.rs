@@ -179,11 +179,14 @@ pub fn last_incr(dir: &Path) -> PathBuf {
     dir.join("appendonlydir").join(&e.name)
 }
 
-/// Names of the files in a directory, sorted.
+/// Names of the files in a directory, sorted; the lock file a running
+/// server keeps there (`appendonly.aof.lock`) is not part of the AOF and is
+/// left out.
 pub fn names_in(dir: &Path) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(dir)
         .unwrap_or_else(|e| panic!("list {}: {e}", dir.display()))
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.ends_with(".aof.lock"))
         .collect();
     v.sort();
     v

@@ -237,7 +237,8 @@ fn run(cli: &Cli) -> Result<(), Failure> {
     let name = display_name(&cli.file);
     let source = input::Source::open(&cli.file, &name)?;
     let filter = filter::Filter::new(&cli.dbs, &cli.keys, &cli.types);
-    let progress = progress::Progress::new(!cli.quiet && progress::stderr_is_terminal(), source.bytes().len());
+    let progress =
+        progress::Progress::new("rdb-dump", !cli.quiet && progress::stderr_is_terminal(), source.bytes().len());
     let stdout = io::stdout();
     let mut out = io::BufWriter::with_capacity(256 * 1024, stdout.lock());
     let opts = walk::Options {

@@ -19,6 +19,8 @@ pub fn stderr_is_terminal() -> bool {
 }
 
 pub struct Progress {
+    /// The program's name, first on the line.
+    label: &'static str,
     enabled: bool,
     total_bytes: usize,
     started: Instant,
@@ -29,9 +31,17 @@ pub struct Progress {
 }
 
 impl Progress {
-    pub fn new(enabled: bool, total_bytes: usize) -> Progress {
+    pub fn new(label: &'static str, enabled: bool, total_bytes: usize) -> Progress {
         let now = Instant::now();
-        Progress { enabled, total_bytes, started: now, last_draw: now, countdown: RECORDS_PER_CLOCK_READ, shown: false }
+        Progress {
+            label,
+            enabled,
+            total_bytes,
+            started: now,
+            last_draw: now,
+            countdown: RECORDS_PER_CLOCK_READ,
+            shown: false,
+        }
     }
 
     /// Called after each record with the offset reached.
@@ -60,7 +70,8 @@ impl Progress {
         let mut e = std::io::stderr().lock();
         let _ = write!(
             e,
-            "\r\x1b[Krdb-dump: {pct:5.1}% ({} of {} MB, {rate:.0} MB/s)",
+            "\r\x1b[K{}: {pct:5.1}% ({} of {} MB, {rate:.0} MB/s)",
+            self.label,
             offset / 1_000_000,
             self.total_bytes / 1_000_000
         );

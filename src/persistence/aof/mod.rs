@@ -12,6 +12,7 @@
 //! is only ever replaced whole (temp file, sync, rename, directory sync).
 
 pub mod fs;
+pub mod lock;
 pub mod manifest;
 pub mod reader;
 pub mod rewrite;
@@ -84,6 +85,8 @@ pub struct Aof {
     /// causes was logged.
     pub last_flush_secs: Option<i64>,
     pub flush_guard_logged: bool,
+    /// This server's hold on `dir` while the AOF is on (lock.rs).
+    pub lock: Option<lock::DirLock>,
 }
 
 impl Aof {
@@ -111,6 +114,7 @@ impl Aof {
             backoff_until_secs: 0,
             last_flush_secs: None,
             flush_guard_logged: false,
+            lock: None,
         }
     }
 
@@ -145,6 +149,29 @@ impl Aof {
     pub fn make_dir(&self, parent: &Path) -> io::Result<()> {
         self.fs.create_dir(&self.dir)?;
         self.fs.sync_dir(parent)
+    }
+
+    /// Takes the lock of the AOF directory unless held already; the
+    /// warning to log when another process holds it or it cannot be made.
+    /// The server goes on either way, as Redis would, but says it loudly:
+    /// two servers appending to one AOF corrupt it, and `aof-edit` relies
+    /// on the lock to leave a directory in use alone.
+    pub fn hold_lock(&mut self) -> Option<String> {
+        let want = self.dir.join(lock::lock_name(&self.stem));
+        if self.lock.as_ref().is_some_and(|l| l.path() == want) {
+            return None;
+        }
+        self.lock = None;
+        match lock::acquire(&self.dir, &self.stem) {
+            Ok(l) => {
+                self.lock = Some(l);
+                None
+            }
+            Err(e @ lock::LockError::Held { .. }) => Some(format!(
+                "The AOF directory is in use by another process: {e}. Two servers appending to the same AOF corrupt it; give each its own dir."
+            )),
+            Err(e) => Some(format!("The AOF directory can't be locked ({e}); aof-edit will not see that it is in use.")),
+        }
     }
 
     /// Creates incremental file `seq` (empty) and makes its name durable.

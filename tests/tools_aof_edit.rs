@@ -1,0 +1,282 @@
+//! aof-edit end to end, following docs/recovery.md: data is written, someone runs FLUSHALL,
+//! writes go on; `aof-edit undo-flushall` then gives back every key from before the flush and
+//! every write after it, on our directories and on Redis 7.0.15's, with and without a rewrite in
+//! between (history kept), and Redis 7.0.15 loads what the tool wrote. Also: the tool leaves a
+//! directory a running server holds alone, keeps transactions whole, refuses what it cannot
+//! drop, and `list` shows and filters the timeline.
+//!
+//! Invariant guarded: an edit never loses a write it was not asked to drop, and never changes
+//! the original files when writing elsewhere.
+
+mod aof_support;
+mod support;
+
+use aof_support::*;
+use std::path::Path;
+use std::time::Duration;
+use support::proc::{run_program, Rng};
+use support::{ours_binary, reference_binary, Conn};
+
+const LIMIT: Duration = Duration::from_secs(120);
+
+struct Run {
+    code: i32,
+    out: String,
+}
+
+fn edit(args: &[&str], stdin: &[u8]) -> Run {
+    let o = run_program(Path::new(env!("CARGO_BIN_EXE_aof-edit")), args, stdin, LIMIT);
+    let out = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    let code = o.status.code().unwrap_or(-1);
+    assert!(code != 101 && !out.contains("panicked"), "aof-edit {args:?} panicked:\n{out}");
+    Run { code, out }
+}
+
+fn p(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+fn aof_args() -> Vec<&'static str> {
+    vec!["--appendonly", "yes", "--aof-timestamp-enabled", "yes"]
+}
+
+/// Writes after the flush: new keys, and a counter that existed before (INCR is written as
+/// it is, so after the undo it counts on from the old value).
+fn after_flush(c: &mut Conn) {
+    call(c, &["SET", "after:s", "v"]);
+    call(c, &["RPUSH", "after:l", "1", "2", "3"]);
+    call(c, &["HSET", "after:h", "f", "v"]);
+    call(c, &["INCR", "shared:counter"]);
+    call(c, &["SELECT", "4"]);
+    call(c, &["SADD", "after:set", "x", "y"]);
+    call(c, &["SELECT", "0"]);
+    call(c, &["MULTI"]);
+    call(c, &["SET", "after:t1", "1"]);
+    call(c, &["SET", "after:t2", "2"]);
+    call(c, &["EXEC"]);
+}
+
+/// Checks that the writes after the flush are all there, then takes them back out: what is left
+/// must be the data set from just before the flush, expiry times and all (its digest).
+fn undone(binary: &Path, dir: &Path) -> (String, Vec<String>) {
+    let s = start_in(binary, dir, &aof_args());
+    let mut c = s.connect();
+    let get = |c: &mut Conn, args: &[&str]| text(c, args);
+    assert_eq!(get(&mut c, &["GET", "after:s"]), "$1\\r\\nv\\r\\n");
+    assert_eq!(get(&mut c, &["EXISTS", "after:early"]), ":0\\r\\n");
+    assert_eq!(get(&mut c, &["LLEN", "after:l"]), ":3\\r\\n");
+    assert_eq!(get(&mut c, &["HGET", "after:h", "f"]), "$1\\r\\nv\\r\\n");
+    assert_eq!(get(&mut c, &["MGET", "after:t1", "after:t2"]), "*2\\r\\n$1\\r\\n1\\r\\n$1\\r\\n2\\r\\n");
+    call(&mut c, &["DEL", "after:s", "after:l", "after:h", "after:t1", "after:t2"]);
+    call(&mut c, &["DECR", "shared:counter"]);
+    call(&mut c, &["SELECT", "4"]);
+    assert_eq!(get(&mut c, &["SCARD", "after:set"]), ":2\\r\\n");
+    call(&mut c, &["DEL", "after:set"]);
+    call(&mut c, &["SELECT", "0"]);
+    (digest(&mut c), sizes(&mut c))
+}
+
+/// Writes, FLUSHALL, more writes on `binary` in `dir`; with `rewrite`, a BGREWRITEAOF after
+/// the flush (its history kept). Stops the server with SHUTDOWN NOSAVE. Returns the data set
+/// just before the flush.
+fn flush_by_mistake(binary: &Path, dir: &Path, extra: &[&str], seed: u64, rewrite: bool) -> (String, Vec<String>) {
+    let mut args = aof_args();
+    args.extend_from_slice(extra);
+    let s = start_in(binary, dir, &args);
+    let mut c = s.connect();
+    workload(&mut c, "a", &mut Rng::new(seed));
+    let before = (digest(&mut c), sizes(&mut c));
+    call(&mut c, &["FLUSHALL"]);
+    call(&mut c, &["SET", "after:early", "e"]);
+    if rewrite {
+        assert_eq!(text(&mut c, &["BGREWRITEAOF"]), "+Background append only file rewriting started\\r\\n");
+        wait_rewrite_done(&mut c);
+    }
+    call(&mut c, &["DEL", "after:early"]);
+    after_flush(&mut c);
+    drop(c);
+    shutdown(s);
+    before
+}
+
+/// The files under `dir` with their bytes, lock files left out (the tool takes the lock too).
+fn data_tree(dir: &Path) -> std::collections::BTreeMap<std::path::PathBuf, Vec<u8>> {
+    let mut t = tree(dir);
+    t.retain(|rel, _| !rel.to_string_lossy().ends_with(".lock"));
+    t
+}
+
+#[test]
+fn undo_flushall_in_place_gives_back_everything_and_leaves_a_running_server_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let aof = dir.path().join("appendonlydir");
+    // While the server runs, the directory is left alone.
+    let s = start_in(&ours_binary(), dir.path(), &aof_args());
+    let r = edit(&["undo-flushall", p(&aof), "--in-place", "--yes"], b"");
+    assert_eq!(r.code, 1, "{}", r.out);
+    assert!(r.out.contains("is held by process") && r.out.contains("Stop it first"), "{}", r.out);
+    shutdown(s);
+    let want = flush_by_mistake(&ours_binary(), dir.path(), &[], 7, false);
+    let before = data_tree(dir.path());
+    // A dry run and an unconfirmed run change nothing.
+    let r = edit(&["undo-flushall", p(&aof), "--dry-run"], b"");
+    assert_eq!(r.code, 0, "{}", r.out);
+    assert!(r.out.contains("FLUSHALL") && r.out.contains("Dry run"), "{}", r.out);
+    let r = edit(&["undo-flushall", p(&aof), "--in-place"], b"n\n");
+    assert_eq!(r.code, 1, "{}", r.out);
+    assert!(data_tree(dir.path()) == before, "a dry or unconfirmed run changed files");
+    // The runbook: undo in place, confirmed, then start the server.
+    let r = edit(&["undo-flushall", p(&aof), "--in-place"], b"y\n");
+    assert_eq!(r.code, 0, "{}", r.out);
+    assert!(r.out.contains("db0: ") && r.out.contains("db4: "), "the summary gives keys per database: {}", r.out);
+    assert_eq!(undone(&ours_binary(), dir.path()), want);
+    // The original was copied aside, whole.
+    let aside: Vec<String> =
+        names_in(dir.path()).into_iter().filter(|n| n.starts_with("appendonlydir.before-edit-")).collect();
+    assert_eq!(aside.len(), 1, "{:?}", names_in(dir.path()));
+    let kept = tree(&dir.path().join(&aside[0]));
+    for (rel, bytes) in &before {
+        if let Ok(inner) = rel.strip_prefix("appendonlydir") {
+            if !inner.to_string_lossy().ends_with(".lock") {
+                assert!(kept.get(inner) == Some(bytes), "{} not copied aside as it was", inner.display());
+            }
+        }
+    }
+}
+
+#[test]
+fn undo_flushall_across_a_rewrite_starts_from_the_history_base() {
+    let dir = tempfile::tempdir().unwrap();
+    let want = flush_by_mistake(&ours_binary(), dir.path(), &[], 11, true);
+    let m = manifest(dir.path());
+    assert!(m.iter().any(|e| e.kind == 'h'), "the rewrite kept history: {m:?}");
+    let out = tempfile::tempdir().unwrap();
+    let out_aof = out.path().join("appendonlydir");
+    let before = data_tree(dir.path());
+    let r = edit(&["undo-flushall", p(dir.path()), "--out", p(&out_aof), "--yes"], b"");
+    assert_eq!(r.code, 0, "{}", r.out);
+    assert!(r.out.contains("older base kept as history"), "{}", r.out);
+    assert!(data_tree(dir.path()) == before, "--out changed the original directory");
+    check_aof(out.path());
+    let redis_copy = copy_of(out.path());
+    assert_eq!(undone(&ours_binary(), out.path()), want);
+    assert_eq!(undone(&reference_binary(), redis_copy.path()), want, "Redis 7.0.15 loading the result");
+}
+
+#[test]
+fn undo_flushall_on_a_directory_redis_wrote() {
+    for rewrite in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        // Redis keeps no history after a rewrite: with one in between, the flush is folded
+        // into the new base and the tool must say there is nothing to undo.
+        let want = flush_by_mistake(&reference_binary(), dir.path(), &[], 23, rewrite);
+        let out = tempfile::tempdir().unwrap();
+        let out_aof = out.path().join("appendonlydir");
+        let r = edit(&["undo-flushall", p(dir.path()), "--out", p(&out_aof), "--yes"], b"");
+        if rewrite {
+            assert_eq!(r.code, 1, "{}", r.out);
+            assert!(r.out.contains("no FLUSHALL or FLUSHDB in this AOF"), "{}", r.out);
+            continue;
+        }
+        assert_eq!(r.code, 0, "{}", r.out);
+        check_aof(out.path());
+        let redis_copy = copy_of(out.path());
+        assert_eq!(undone(&reference_binary(), redis_copy.path()), want, "Redis 7.0.15 loading the result");
+        assert_eq!(undone(&ours_binary(), out.path()), want, "strata-server loading the result");
+    }
+}
+
+/// A directory with a base and one incr file of `cmds`, as a server would leave it.
+fn hand_made(cmds: &[&[&str]]) -> tempfile::TempDir {
+    let d = tempfile::tempdir().unwrap();
+    let aof = d.path().join("appendonlydir");
+    std::fs::create_dir(&aof).unwrap();
+    std::fs::write(aof.join("appendonly.aof.1.base.aof"), resp(&[&["SELECT", "0"], &["SET", "base", "1"]])).unwrap();
+    std::fs::write(aof.join("appendonly.aof.1.incr.aof"), resp(cmds)).unwrap();
+    std::fs::write(
+        aof.join("appendonly.aof.manifest"),
+        "file appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n",
+    )
+    .unwrap();
+    d
+}
+
+fn incr_commands(dir: &Path) -> Vec<String> {
+    let m = manifest(dir);
+    let last = m.last().unwrap();
+    let bytes = std::fs::read(dir.join("appendonlydir").join(&last.name)).unwrap();
+    commands(&bytes)
+        .iter()
+        .map(|c| c.args.iter().map(|a| String::from_utf8_lossy(a).into_owned()).collect::<Vec<_>>().join(" "))
+        .collect()
+}
+
+#[test]
+fn drop_keeps_transactions_whole_and_refuses_what_it_cannot_drop() {
+    let d = hand_made(&[
+        &["SELECT", "0"],
+        &["SET", "a", "1"],
+        &["MULTI"],
+        &["SET", "b", "1"],
+        &["EXEC"],
+        &["MULTI"],
+        &["SET", "c", "1"],
+        &["SET", "d", "1"],
+        &["EXEC"],
+        &["DEL", "a"],
+    ]);
+    let src = d.path().join("appendonlydir");
+    // Records: 1-2 base, 3 SELECT, 4 SET a, 5 MULTI, 6 SET b, 7 EXEC, 8 MULTI, 9 SET c,
+    // 10 SET d, 11 EXEC, 12 DEL a.
+    let r = edit(&["list", p(&src)], b"");
+    assert_eq!(r.code, 0, "{}", r.out);
+    assert!(r.out.contains("12 of 12 records shown"), "{}", r.out);
+    let out = tempfile::tempdir().unwrap();
+    let o = out.path().join("appendonlydir");
+    // Dropping the only command of a block drops the block; one of two keeps the rest.
+    let r = edit(&["drop", p(&src), "--index", "6", "--index", "9", "--index", "12", "--out", p(&o)], b"");
+    assert_eq!(r.code, 0, "{}", r.out);
+    assert_eq!(incr_commands(out.path()), ["SELECT 0", "SET a 1", "MULTI", "SET d 1", "EXEC"]);
+    check_aof(out.path());
+    for (args, why) in [
+        (vec!["--index", "3"], "is a SELECT"),
+        (vec!["--index", "13"], "there is no record 13"),
+        (vec!["--last", "flushdb"], "no FLUSHDB"),
+    ] {
+        let o2 = tempfile::tempdir().unwrap();
+        let mut a = vec!["drop", p(&src)];
+        a.extend(args.iter().copied());
+        a.extend(["--out", p(o2.path())]);
+        let r = edit(&a, b"");
+        assert_eq!(r.code, 1, "{a:?}: {}", r.out);
+        assert!(r.out.contains(why), "{a:?}: {}", r.out);
+        assert!(names_in(o2.path()).is_empty(), "{a:?}: a refused drop wrote files");
+    }
+}
+
+#[test]
+fn list_shows_and_filters_the_timeline() {
+    let dir = tempfile::tempdir().unwrap();
+    flush_by_mistake(&ours_binary(), dir.path(), &[], 3, false);
+    let all = edit(&["list", p(dir.path())], b"");
+    assert_eq!(all.code, 0, "{}", all.out);
+    let flushes = edit(&["list", p(dir.path()), "--command", "FLUSHALL"], b"");
+    let lines: Vec<&str> = flushes.out.lines().filter(|l| l.contains("FLUSHALL")).collect();
+    assert_eq!(lines.len(), 1, "{}", flushes.out);
+    let keyed = edit(&["list", p(dir.path()), "--key", "after:*", "--db", "4"], b"");
+    let shown: Vec<&str> = keyed.out.lines().filter(|l| l.contains("  db4  ")).collect();
+    assert_eq!(shown.len(), 1, "{}", keyed.out);
+    assert!(shown[0].contains("SADD \"after:set\""), "{}", keyed.out);
+    let json = edit(&["list", p(dir.path()), "--json", "--command", "incr", "--key", "shared:*"], b"");
+    let objs: Vec<&str> = json.out.lines().filter(|l| l.starts_with('{')).collect();
+    assert!(!objs.is_empty(), "{}", json.out);
+    for o in objs {
+        assert!(o.contains("\"command\":\"incr\"") && o.contains("\"keys\":[\"shared:counter\"]"), "{o}");
+        assert!(o.contains("\"time\":1") && o.ends_with("]}"), "{o}");
+    }
+    let since =
+        edit(&["list", p(dir.path()), "--since", "2000-01-01T00:00:00Z", "--until", "2000-01-02T00:00:00Z"], b"");
+    assert!(since.out.contains("0 of "), "{}", since.out);
+    let bad = edit(&["list", p(dir.path()), "--since", "yesterday"], b"");
+    assert_eq!(bad.code, 2, "{}", bad.out);
+}

@@ -1,0 +1,229 @@
+//! `aof-edit list`: the records of the timeline, one line each (or one
+//! JSON object each), optionally filtered by command, key pattern,
+//! database and time. Reads the files front to back once, through a
+//! bounded buffer, and writes as it goes.
+
+use crate::chain::Chain;
+use crate::quote;
+use crate::render::utc;
+use crate::stream::Rec;
+use crate::timeline::{self, Place, What};
+use std::io::{self, Write};
+use strata::util::GlobPattern;
+
+/// Output gathered before it is written.
+const OUT_CHUNK: usize = 256 * 1024;
+
+#[derive(Default)]
+pub struct Filter {
+    /// Command names, lower case; empty: any.
+    pub commands: Vec<String>,
+    pub key: Option<GlobPattern>,
+    pub db: Option<i64>,
+    pub since: Option<i64>,
+    pub until: Option<i64>,
+}
+
+impl Filter {
+    fn any(&self) -> bool {
+        !self.commands.is_empty() || self.key.is_some() || self.db.is_some() || self.timed()
+    }
+
+    pub fn timed(&self) -> bool {
+        self.since.is_some() || self.until.is_some()
+    }
+
+    /// Whether a command record passes; `keys` are its key arguments.
+    pub fn passes(&self, rec: &Rec, keys: &[&[u8]]) -> bool {
+        if !self.commands.is_empty() && !self.commands.iter().any(|c| crate::stream::is(rec.args, c.as_bytes())) {
+            return false;
+        }
+        if self.db.is_some_and(|d| d != rec.db) {
+            return false;
+        }
+        if let Some(g) = &self.key {
+            if !keys.iter().any(|k| g.matches(k)) {
+                return false;
+            }
+        }
+        if self.timed() {
+            let Some(t) = rec.ts else { return false };
+            if self.since.is_some_and(|s| t < s) || self.until.is_some_and(|u| t > u) {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+/// Prints the records that pass `filter`; returns how many were shown and
+/// the walk's summary.
+pub fn run(chain: &Chain, filter: &Filter, json: bool, progress: &mut crate::progress::Progress) -> Result<(), String> {
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    let mut buf: Vec<u8> = Vec::with_capacity(OUT_CHUNK + 4096);
+    let mut shown = 0u64;
+    let mut write_err: Option<io::Error> = None;
+    let mut done_bytes = 0u64;
+    let mut last_file = usize::MAX;
+    let sizes: Vec<u64> =
+        chain.files().iter().map(|e| std::fs::metadata(chain.path(e)).map_or(0, |m| m.len())).collect();
+    let walked = timeline::walk(chain, |place, what| {
+        if place.file_no != last_file {
+            if last_file != usize::MAX {
+                done_bytes += sizes[last_file];
+            }
+            last_file = place.file_no;
+        }
+        match what {
+            What::Snapshot { bytes } => {
+                if filter.any() {
+                    return true;
+                }
+                snapshot_line(&mut buf, place, bytes, json);
+            }
+            What::Command(rec) => {
+                progress.tick((done_bytes + rec.offset) as usize);
+                let keys = strata::commands::command::key_args(rec.args);
+                if !filter.passes(rec, &keys) {
+                    return true;
+                }
+                if json {
+                    json_line(&mut buf, place, rec, &keys);
+                } else {
+                    text_line(&mut buf, place, rec, &keys);
+                }
+            }
+        }
+        shown += 1;
+        if buf.len() >= OUT_CHUNK {
+            if let Err(e) = out.write_all(&buf) {
+                write_err = Some(e);
+                return false;
+            }
+            buf.clear();
+        }
+        true
+    });
+    progress.clear();
+    if let Some(e) = write_err {
+        return quiet_pipe(e);
+    }
+    let walked = walked?;
+    if let Err(e) = out.write_all(&buf).and_then(|_| out.flush()) {
+        return quiet_pipe(e);
+    }
+    let mut err = io::stderr().lock();
+    let _ = writeln!(
+        err,
+        "{shown} of {} records shown ({} files, {} bytes)",
+        walked.records,
+        chain.files().len(),
+        walked.bytes
+    );
+    if let Some((file, at)) = &walked.cut {
+        let _ = writeln!(
+            err,
+            "note: {file} ends inside a command at offset {at} (an interrupted write); it is left out, \
+             as a server with aof-load-truncated yes would"
+        );
+    }
+    if filter.timed() && !walked.timed {
+        let _ = writeln!(
+            err,
+            "note: no record has a time: the AOF was written without aof-timestamp-enabled yes, so --since and \
+             --until match nothing; filter by --command or --key, and pick records by index"
+        );
+    }
+    Ok(())
+}
+
+/// A closed pipe (`| head`) ends the listing quietly.
+fn quiet_pipe(e: io::Error) -> Result<(), String> {
+    if e.kind() == io::ErrorKind::BrokenPipe {
+        Ok(())
+    } else {
+        Err(format!("can't write the listing: {e}"))
+    }
+}
+
+fn snapshot_line(buf: &mut Vec<u8>, place: &Place, bytes: u64, json: bool) {
+    if json {
+        buf.extend_from_slice(format!("{{\"index\":{},\"file\":", place.index).as_bytes());
+        quote::json(buf, place.file.name.as_bytes(), false);
+        buf.extend_from_slice(format!(",\"offset\":0,\"length\":{bytes},\"type\":\"snapshot\"}}\n").as_bytes());
+    } else {
+        buf.extend_from_slice(
+            format!(
+                "{:>7}  {}:0  -  snapshot of the whole data set ({bytes} bytes, RDB)\n",
+                place.index, place.file.name
+            )
+            .as_bytes(),
+        );
+    }
+}
+
+fn text_line(buf: &mut Vec<u8>, place: &Place, rec: &Rec, keys: &[&[u8]]) {
+    use std::fmt::Write as _;
+    let mut head = String::with_capacity(96);
+    let _ = write!(head, "{:>7}  {}:{}  ", place.index, place.file.name, rec.offset);
+    match rec.ts {
+        Some(t) => head.push_str(&utc(t).replace(" UTC", "Z").replacen(' ', "T", 1)),
+        None => head.push('-'),
+    }
+    let _ = write!(head, "  db{}  ", rec.db);
+    buf.extend_from_slice(head.as_bytes());
+    for b in rec.args[0] {
+        buf.push(b.to_ascii_uppercase());
+    }
+    // Keys when the command has any, else its other arguments.
+    let rest: &[&[u8]] = if keys.is_empty() { &rec.args[1..] } else { keys };
+    for a in rest.iter().take(ARGS_SHOWN) {
+        buf.push(b' ');
+        quote::text(buf, shorten(a));
+        if a.len() > ARG_BYTES {
+            buf.extend_from_slice(format!("...({} bytes)", a.len()).as_bytes());
+        }
+    }
+    if rest.len() > ARGS_SHOWN {
+        buf.extend_from_slice(format!(" ...(+{})", rest.len() - ARGS_SHOWN).as_bytes());
+    }
+    buf.push(b'\n');
+}
+
+/// Keys or arguments shown on a text line, and bytes of each.
+const ARGS_SHOWN: usize = 8;
+const ARG_BYTES: usize = 64;
+
+fn shorten(a: &[u8]) -> &[u8] {
+    &a[..a.len().min(ARG_BYTES)]
+}
+
+fn json_line(buf: &mut Vec<u8>, place: &Place, rec: &Rec, keys: &[&[u8]]) {
+    buf.extend_from_slice(format!("{{\"index\":{},\"file\":", place.index).as_bytes());
+    quote::json(buf, place.file.name.as_bytes(), false);
+    buf.extend_from_slice(
+        format!(",\"offset\":{},\"length\":{},\"type\":\"command\",\"time\":", rec.offset, rec.len).as_bytes(),
+    );
+    match rec.ts {
+        Some(t) => buf.extend_from_slice(t.to_string().as_bytes()),
+        None => buf.extend_from_slice(b"null"),
+    }
+    buf.extend_from_slice(format!(",\"db\":{},\"in_multi\":{},\"command\":", rec.db, rec.in_multi).as_bytes());
+    quote::json(buf, &rec.args[0].to_ascii_lowercase(), false);
+    buf.extend_from_slice(b",\"keys\":[");
+    for (i, k) in keys.iter().enumerate() {
+        if i > 0 {
+            buf.push(b',');
+        }
+        quote::json(buf, k, false);
+    }
+    buf.extend_from_slice(b"],\"args\":[");
+    for (i, a) in rec.args.iter().enumerate() {
+        if i > 0 {
+            buf.push(b',');
+        }
+        quote::json(buf, a, false);
+    }
+    buf.extend_from_slice(b"]}\n");
+}

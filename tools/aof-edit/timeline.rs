@@ -1,0 +1,93 @@
+//! Numbering the records of a timeline (chain.rs) across its files: an
+//! RDB base is one record (the snapshot), every command of a commands base
+//! or an incremental file is one record. Numbers start at 1 and follow the
+//! files in time order, so the same directory always numbers the same way
+//! and `list` and `drop` agree.
+//!
+//! Invariant: only the last file may end inside a command (a crash while
+//! writing); that cut is reported, anything else unreadable is an error
+//! naming file and offset.
+
+use crate::chain::{is_base, Chain};
+use crate::stream::{self, End, Rec};
+use strata::persistence::aof::manifest::FileEntry;
+
+/// Where a record is.
+pub struct Place<'a> {
+    pub index: u64,
+    /// Position of its file in `Chain::files()`.
+    pub file_no: usize,
+    pub file: &'a FileEntry,
+}
+
+pub enum What<'r, 'a> {
+    /// An RDB base: the whole data set at the time it was made.
+    Snapshot {
+        bytes: u64,
+    },
+    Command(&'r Rec<'a>),
+}
+
+#[derive(Default)]
+pub struct Walked {
+    pub records: u64,
+    pub bytes: u64,
+    /// The last file ends inside the command starting here (file, offset).
+    pub cut: Option<(String, u64)>,
+    /// Any `#TS:` annotation seen.
+    pub timed: bool,
+}
+
+/// Calls `visit` for every record in time order; `visit` returning false
+/// stops the walk.
+pub fn walk(chain: &Chain, mut visit: impl FnMut(&Place, What) -> bool) -> Result<Walked, String> {
+    let files = chain.files();
+    let mut w = Walked::default();
+    let mut ts: Option<i64> = None;
+    for (file_no, entry) in files.iter().enumerate() {
+        let path = chain.path(entry);
+        let mut from = 0;
+        if is_base(entry) && starts_like_rdb(&path)? {
+            let bytes = std::fs::metadata(&path).map_err(|e| format!("can't read {}: {e}", path.display()))?.len();
+            w.records += 1;
+            w.bytes += bytes;
+            if !visit(&Place { index: w.records, file_no, file: entry }, What::Snapshot { bytes }) {
+                return Ok(w);
+            }
+            // A base in RDB form holds nothing after the snapshot.
+            continue;
+        }
+        let mut go_on = true;
+        let read = stream::read_file(&path, from, ts, |rec| {
+            w.records += 1;
+            go_on = visit(&Place { index: w.records, file_no, file: entry }, What::Command(rec));
+            go_on
+        })?;
+        from = read.bytes;
+        w.bytes += from;
+        w.timed |= read.last_ts.is_some();
+        ts = read.last_ts;
+        if !go_on {
+            return Ok(w);
+        }
+        if let End::Cut { at } = read.end {
+            if file_no + 1 != files.len() {
+                return Err(format!(
+                    "{}: the file ends inside the command at offset {at}, and it is not the last file: \
+                     the AOF is damaged in the middle; run aof-check on the directory",
+                    path.display()
+                ));
+            }
+            w.cut = Some((entry.name.clone(), at));
+        }
+    }
+    Ok(w)
+}
+
+fn starts_like_rdb(path: &std::path::Path) -> Result<bool, String> {
+    use std::io::Read;
+    let mut head = [0u8; 5];
+    let mut f = std::fs::File::open(path).map_err(|e| format!("can't open {}: {e}", path.display()))?;
+    let n = f.read(&mut head).map_err(|e| format!("can't read {}: {e}", path.display()))?;
+    Ok(strata::persistence::aof::is_rdb(&head[..n]))
+}
