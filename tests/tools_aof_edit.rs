@@ -280,3 +280,80 @@ fn list_shows_and_filters_the_timeline() {
     let bad = edit(&["list", p(dir.path()), "--since", "yesterday"], b"");
     assert_eq!(bad.code, 2, "{}", bad.out);
 }
+
+/// Writes, then notes the time and the data set, then (from the next second on) more writes,
+/// deletions and, with `rewrite`, a BGREWRITEAOF in the middle. Returns the time (Unix
+/// seconds) and the data set at that time.
+fn write_past_a_moment(binary: &Path, dir: &Path, rewrite: bool) -> (u64, (String, Vec<String>)) {
+    let s = start_in(binary, dir, &aof_args());
+    let mut c = s.connect();
+    workload(&mut c, "a", &mut Rng::new(5));
+    let t = now_secs();
+    let then = (digest(&mut c), sizes(&mut c));
+    wait_for("the next second", Duration::from_secs(3), || now_secs() > t);
+    workload(&mut c, "b", &mut Rng::new(6));
+    call(&mut c, &["DEL", "a:str", "a:list"]);
+    if rewrite {
+        assert_eq!(text(&mut c, &["BGREWRITEAOF"]), "+Background append only file rewriting started\\r\\n");
+        wait_rewrite_done(&mut c);
+    }
+    call(&mut c, &["SET", "a:int", "changed"]);
+    call(&mut c, &["FLUSHDB"]);
+    drop(c);
+    shutdown(s);
+    (t, then)
+}
+
+fn state_of(binary: &Path, dir: &Path) -> (String, Vec<String>) {
+    let s = start_in(binary, dir, &aof_args());
+    let mut c = s.connect();
+    (digest(&mut c), sizes(&mut c))
+}
+
+fn rfc3339(secs: u64) -> String {
+    let out =
+        std::process::Command::new("date").args(["-u", "-d", &format!("@{secs}"), "+%Y-%m-%dT%H:%M:%SZ"]).output();
+    String::from_utf8(out.unwrap().stdout).unwrap().trim().to_string()
+}
+
+#[test]
+fn restore_to_a_time_gives_the_data_set_of_that_moment() {
+    for (binary, rewrite) in [(ours_binary(), false), (ours_binary(), true), (reference_binary(), false)] {
+        let case = format!("{} rewrite={rewrite}", binary.display());
+        let dir = tempfile::tempdir().unwrap();
+        let (t, then) = write_past_a_moment(&binary, dir.path(), rewrite);
+        let out = tempfile::tempdir().unwrap();
+        let out_aof = out.path().join("appendonlydir");
+        let before = data_tree(dir.path());
+        let r = edit(&["restore-to", p(dir.path()), "--time", &rfc3339(t), "--out", p(&out_aof)], b"");
+        assert_eq!(r.code, 0, "{case}: {}", r.out);
+        assert!(data_tree(dir.path()) == before, "{case}: restore-to changed the original");
+        check_aof(out.path());
+        let redis_copy = copy_of(out.path());
+        assert_eq!(state_of(&ours_binary(), out.path()), then, "{case}: strata-server loading the result");
+        assert_eq!(state_of(&reference_binary(), redis_copy.path()), then, "{case}: Redis 7.0.15 loading the result");
+        // Before the oldest data held: refused, nothing written.
+        let none = tempfile::tempdir().unwrap();
+        let r = edit(&["restore-to", p(dir.path()), "--time", "1000000000", "--out", p(none.path())], b"");
+        assert_eq!(r.code, 1, "{case}: {}", r.out);
+        assert!(r.out.contains("older than the oldest data"), "{case}: {}", r.out);
+        assert!(names_in(none.path()).is_empty());
+    }
+}
+
+#[test]
+fn restore_to_a_record_works_without_timestamps() {
+    let d =
+        hand_made(&[&["SELECT", "0"], &["SET", "a", "1"], &["SET", "b", "2"], &["MULTI"], &["DEL", "a"], &["EXEC"]]);
+    let src = d.path().join("appendonlydir");
+    let out = tempfile::tempdir().unwrap();
+    let r = edit(&["restore-to", p(&src), "--time", "10:00", "--out", p(out.path())], b"");
+    assert_eq!(r.code, 1, "{}", r.out);
+    assert!(r.out.contains("--index N"), "{}", r.out);
+    // Records: 1-2 base, 3 SELECT, 4 SET a, 5 SET b, 6 MULTI, 7 DEL a, 8 EXEC. Before 7 means
+    // before the transaction holding it.
+    let r = edit(&["restore-to", p(&src), "--index", "7", "--out", p(&out.path().join("appendonlydir"))], b"");
+    assert_eq!(r.code, 0, "{}", r.out);
+    assert_eq!(incr_commands(out.path()), ["SELECT 0", "SET a 1", "SET b 2"]);
+    check_aof(out.path());
+}

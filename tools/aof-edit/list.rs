@@ -76,11 +76,11 @@ pub fn run(chain: &Chain, filter: &Filter, json: bool, progress: &mut crate::pro
             last_file = place.file_no;
         }
         match what {
-            What::Snapshot { bytes } => {
+            What::Snapshot { bytes, made } => {
                 if filter.any() {
                     return true;
                 }
-                snapshot_line(&mut buf, place, bytes, json);
+                snapshot_line(&mut buf, place, bytes, made, json);
             }
             What::Command(rec) => {
                 progress.tick((done_bytes + rec.offset) as usize);
@@ -147,15 +147,19 @@ fn quiet_pipe(e: io::Error) -> Result<(), String> {
     }
 }
 
-fn snapshot_line(buf: &mut Vec<u8>, place: &Place, bytes: u64, json: bool) {
+fn snapshot_line(buf: &mut Vec<u8>, place: &Place, bytes: u64, made: Option<i64>, json: bool) {
     if json {
         buf.extend_from_slice(format!("{{\"index\":{},\"file\":", place.index).as_bytes());
         quote::json(buf, place.file.name.as_bytes(), false);
-        buf.extend_from_slice(format!(",\"offset\":0,\"length\":{bytes},\"type\":\"snapshot\"}}\n").as_bytes());
+        let time = made.map_or("null".to_string(), |t| t.to_string());
+        buf.extend_from_slice(
+            format!(",\"offset\":0,\"length\":{bytes},\"type\":\"snapshot\",\"time\":{time}}}\n").as_bytes(),
+        );
     } else {
+        let time = made.map_or("-".to_string(), rfc3339);
         buf.extend_from_slice(
             format!(
-                "{:>7}  {}:0  -  snapshot of the whole data set ({bytes} bytes, RDB)\n",
+                "{:>7}  {}:0  {time}  snapshot of the whole data set ({bytes} bytes, RDB)\n",
                 place.index, place.file.name
             )
             .as_bytes(),
@@ -163,12 +167,17 @@ fn snapshot_line(buf: &mut Vec<u8>, place: &Place, bytes: u64, json: bool) {
     }
 }
 
+/// `2026-12-07T10:32:00Z`.
+pub fn rfc3339(secs: i64) -> String {
+    utc(secs).replace(" UTC", "Z").replacen(' ', "T", 1)
+}
+
 fn text_line(buf: &mut Vec<u8>, place: &Place, rec: &Rec, keys: &[&[u8]]) {
     use std::fmt::Write as _;
     let mut head = String::with_capacity(96);
     let _ = write!(head, "{:>7}  {}:{}  ", place.index, place.file.name, rec.offset);
     match rec.ts {
-        Some(t) => head.push_str(&utc(t).replace(" UTC", "Z").replacen(' ', "T", 1)),
+        Some(t) => head.push_str(&rfc3339(t)),
         None => head.push('-'),
     }
     let _ = write!(head, "  db{}  ", rec.db);

@@ -28,6 +28,7 @@ mod chain;
 mod list;
 mod plan;
 mod replay;
+mod restore;
 mod stream;
 mod timeline;
 mod when;
@@ -58,6 +59,10 @@ Examples:
   The same, editing the directory itself (a copy is made first):
     aof-edit undo-flushall appendonlydir --in-place
 
+  The data set as it was at 10:32 this morning (local time), into a new
+  directory (needs aof-timestamp-enabled yes; else use --index N):
+    aof-edit restore-to appendonlydir --time 10:32 --out /restore/appendonlydir
+
   Drop records 1500 and 1502 (numbers from list):
     aof-edit drop appendonlydir --index 1500 --index 1502 --out fixed-dir
 
@@ -80,6 +85,26 @@ enum Cmd {
     Drop(DropArgs),
     /// Bring back what the last FLUSHALL or FLUSHDB removed, keeping every write after it.
     UndoFlushall(UndoArgs),
+    /// Write a new AOF directory holding the data set as it was at a time (or just before a record).
+    RestoreTo(RestoreArgs),
+}
+
+#[derive(Args, Debug)]
+struct RestoreArgs {
+    #[command(flatten)]
+    src: Source,
+    /// The moment: Unix seconds, 2026-12-07T10:32:00Z, 2026-12-07 10:32 (local time) or 10:32 (today, local). Every write made up to that second is kept, nothing after.
+    #[arg(long, value_name = "TIME", required_unless_present = "index", conflicts_with = "index")]
+    time: Option<String>,
+    /// The data set just before record N (numbers from list): for AOFs written without timestamps.
+    #[arg(long, value_name = "N")]
+    index: Option<u64>,
+    /// The new (or empty) directory to write the result into.
+    #[arg(long, value_name = "DIR", required_unless_present = "dry_run")]
+    out: Option<PathBuf>,
+    /// Say what would be kept, write nothing.
+    #[arg(long)]
+    dry_run: bool,
 }
 
 #[derive(Args, Debug)]
@@ -171,6 +196,7 @@ fn main() -> ExitCode {
             };
             run_edit(&a.src, &a.output, &sel, false, true)
         }
+        Cmd::RestoreTo(a) => run_restore(a),
         Cmd::UndoFlushall(a) => {
             let sel = plan::Select::Last(vec!["flushall".into(), "flushdb".into()]);
             run_edit(&a.src, &a.output, &sel, true, a.yes)
@@ -306,6 +332,59 @@ fn run_edit(src: &Source, o: &Output, sel: &plan::Select, undo: bool, yes: bool)
             );
         }
     }
+    Ok(())
+}
+
+fn run_restore(a: &RestoreArgs) -> Result<(), Failure> {
+    let chain = open(&a.src)?;
+    let moment = match (&a.time, a.index) {
+        (Some(t), _) => restore::Moment::Time(when::parse(t).map_err(Failure::Usage)?),
+        (None, Some(i)) => restore::Moment::Before(i),
+        (None, None) => return Err(Failure::Usage("give --time or --index".into())),
+    };
+    let r = restore::find(&chain, &moment)?;
+    let mut lay = write::layout(&chain, &r.plan);
+    if let Some(f) = r.last_file {
+        lay.files.retain(|(_, no, _)| no.is_none_or(|n| n <= f));
+    }
+    let mut say = std::io::stdout().lock();
+    if let restore::Moment::Time(t) = moment {
+        let _ = writeln!(say, "Restoring to {} ({})", render::utc(t), when::local(t));
+    }
+    match &r.last_kept {
+        Some(k) => {
+            let _ = writeln!(say, "Last record kept: {k}");
+        }
+        None => {
+            let _ = writeln!(say, "No record is kept");
+        }
+    }
+    match r.plan.cuts.first() {
+        Some(c) => {
+            let _ = writeln!(say, "Left out: {} records, from {}", r.left_out, c.line);
+        }
+        None => {
+            let _ = writeln!(say, "Left out: nothing (that moment is after the last record)");
+        }
+    }
+    let counts = replay::counts(&chain, &r.plan, &lay)?;
+    let _ = writeln!(say, "Keys per database in the result:");
+    for (db, n) in counts.after.iter().enumerate().filter(|(_, n)| **n != 0) {
+        let _ = writeln!(say, "  db{db}: {n}");
+    }
+    let names: Vec<&str> = lay.files.iter().map(|(e, _, _)| e.name.as_str()).collect();
+    let _ = writeln!(say, "Files of the result: {}", names.join(", "));
+    let Some(out) = a.out.as_ref().filter(|_| !a.dry_run) else {
+        let _ = writeln!(say, "Dry run: nothing written.");
+        return Ok(());
+    };
+    write::to_new_dir(&chain, &r.plan, &lay, out)?;
+    let _ = writeln!(
+        say,
+        "Written to {}. Start a server on it (its dir holding this directory as appendonlydir), or \
+         check it first with aof-check.",
+        out.display()
+    );
     Ok(())
 }
 

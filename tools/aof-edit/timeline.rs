@@ -21,9 +21,11 @@ pub struct Place<'a> {
 }
 
 pub enum What<'r, 'a> {
-    /// An RDB base: the whole data set at the time it was made.
+    /// An RDB base: the whole data set at the time it was made (its
+    /// `ctime` field, Unix seconds, when it has one).
     Snapshot {
         bytes: u64,
+        made: Option<i64>,
     },
     Command(&'r Rec<'a>),
 }
@@ -51,7 +53,8 @@ pub fn walk(chain: &Chain, mut visit: impl FnMut(&Place, What) -> bool) -> Resul
             let bytes = std::fs::metadata(&path).map_err(|e| format!("can't read {}: {e}", path.display()))?.len();
             w.records += 1;
             w.bytes += bytes;
-            if !visit(&Place { index: w.records, file_no, file: entry }, What::Snapshot { bytes }) {
+            let made = rdb_ctime(&path);
+            if !visit(&Place { index: w.records, file_no, file: entry }, What::Snapshot { bytes, made }) {
                 return Ok(w);
             }
             // A base in RDB form holds nothing after the snapshot.
@@ -82,6 +85,24 @@ pub fn walk(chain: &Chain, mut visit: impl FnMut(&Place, What) -> bool) -> Resul
         }
     }
     Ok(w)
+}
+
+/// The `ctime` aux field of an RDB file (aux fields come first: the head
+/// of the file is enough).
+pub fn rdb_ctime(path: &std::path::Path) -> Option<i64> {
+    use std::io::Read;
+    use strata::persistence::rdb::{Item, LoadOptions, RdbReader};
+    const HEAD_BYTES: u64 = 64 * 1024;
+    let mut head = Vec::new();
+    std::fs::File::open(path).ok()?.take(HEAD_BYTES).read_to_end(&mut head).ok()?;
+    let opts = LoadOptions { build_values: false, verify_checksum: false, ..LoadOptions::default() };
+    let mut r = RdbReader::new(&head, opts).ok()?;
+    while let Ok(Some(Item::Aux { key, value })) = r.next_item() {
+        if key == b"ctime" {
+            return std::str::from_utf8(&value).ok()?.parse().ok();
+        }
+    }
+    None
 }
 
 fn starts_like_rdb(path: &std::path::Path) -> Result<bool, String> {
