@@ -66,6 +66,8 @@ pub fn run(chain: &Chain, filter: &Filter, json: bool, progress: &mut crate::pro
     let mut write_err: Option<io::Error> = None;
     let mut done_bytes = 0u64;
     let mut last_file = usize::MAX;
+    // The time column, rendered once per distinct time.
+    let mut time_shown: (Option<i64>, String) = (None, "-".to_string());
     let sizes: Vec<u64> =
         chain.files().iter().map(|e| std::fs::metadata(chain.path(e)).map_or(0, |m| m.len())).collect();
     let walked = timeline::walk(chain, |place, what| {
@@ -91,7 +93,10 @@ pub fn run(chain: &Chain, filter: &Filter, json: bool, progress: &mut crate::pro
                 if json {
                     json_line(&mut buf, place, rec, &keys);
                 } else {
-                    text_line(&mut buf, place, rec, &keys);
+                    if rec.ts != time_shown.0 {
+                        time_shown = (rec.ts, rec.ts.map_or("-".to_string(), rfc3339));
+                    }
+                    text_line(&mut buf, place, rec, &keys, &time_shown.1);
                 }
             }
         }
@@ -172,16 +177,9 @@ pub fn rfc3339(secs: i64) -> String {
     utc(secs).replace(" UTC", "Z").replacen(' ', "T", 1)
 }
 
-fn text_line(buf: &mut Vec<u8>, place: &Place, rec: &Rec, keys: &[&[u8]]) {
-    use std::fmt::Write as _;
-    let mut head = String::with_capacity(96);
-    let _ = write!(head, "{:>7}  {}:{}  ", place.index, place.file.name, rec.offset);
-    match rec.ts {
-        Some(t) => head.push_str(&rfc3339(t)),
-        None => head.push('-'),
-    }
-    let _ = write!(head, "  db{}  ", rec.db);
-    buf.extend_from_slice(head.as_bytes());
+fn text_line(buf: &mut Vec<u8>, place: &Place, rec: &Rec, keys: &[&[u8]], time: &str) {
+    use std::io::Write as _;
+    let _ = write!(buf, "{:>7}  {}:{}  {time}  db{}  ", place.index, place.file.name, rec.offset, rec.db);
     for b in rec.args[0] {
         buf.push(b.to_ascii_uppercase());
     }

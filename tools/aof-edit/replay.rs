@@ -28,34 +28,38 @@ pub fn counts(chain: &Chain, plan: &Plan, lay: &Layout) -> Result<Counts, String
     let mut before = None;
     for (entry, no, _) in &lay.files {
         let path = chain.path(entry);
-        let bytes = std::fs::read(&path).map_err(|e| format!("can't read {}: {e}", path.display()))?;
+        let file = std::fs::File::open(&path).map_err(|e| format!("can't open {}: {e}", path.display()))?;
+        let len = file.metadata().map_err(|e| format!("can't read {}: {e}", path.display()))?.len();
+        // SAFETY: read only, and the files are not changed while the tool
+        // runs (a running server only appends past what is read here).
+        let map = if len == 0 {
+            None
+        } else {
+            Some(unsafe { memmap2::Mmap::map(&file) }.map_err(|e| format!("can't map {}: {e}", path.display()))?)
+        };
+        let bytes: &[u8] = map.as_deref().unwrap_or(&[]);
         let here: Vec<&crate::plan::Cut> = plan.cuts.iter().filter(|c| Some(c.file_no) == *no).collect();
-        match first.filter(|c| Some(c.file_no) == *no) {
-            Some(c) => {
-                let split = c.before as usize;
-                load(&mut st, &bytes[..split], &entry.name)?;
-                before = Some(keys(&st));
-                let mut rest = select(c.db);
-                let mut pos = split;
-                for cut in &here {
-                    let start = cut.offset as usize;
-                    rest.extend_from_slice(&bytes[pos..start.max(pos)]);
-                    pos = (cut.offset + cut.len) as usize;
-                }
-                rest.extend_from_slice(&bytes[pos.min(bytes.len())..]);
-                load(&mut st, &rest, &entry.name)?;
-            }
-            None => {
-                let mut kept = Vec::with_capacity(bytes.len());
-                let mut pos = 0;
-                for cut in &here {
-                    kept.extend_from_slice(&bytes[pos..cut.offset as usize]);
-                    pos = (cut.offset + cut.len) as usize;
-                }
-                kept.extend_from_slice(&bytes[pos..]);
-                load(&mut st, &kept, &entry.name)?;
-            }
+        let Some(first_here) = here.first() else {
+            load(&mut st, bytes, &entry.name)?;
+            continue;
+        };
+        // Up to the first record removed, straight from the file; the rest
+        // (usually short: a flush is undone soon after) copied without the
+        // records removed, starting in the database selected there.
+        let split = first_here.before as usize;
+        load(&mut st, &bytes[..split], &entry.name)?;
+        if first.is_some_and(|c| std::ptr::eq(c, *first_here)) {
+            before = Some(keys(&st));
         }
+        let mut rest = select(first_here.db);
+        let mut pos = split;
+        for cut in &here {
+            let start = (cut.offset as usize).min(bytes.len());
+            rest.extend_from_slice(&bytes[pos.min(start)..start]);
+            pos = ((cut.offset + cut.len) as usize).min(bytes.len());
+        }
+        rest.extend_from_slice(&bytes[pos..]);
+        load(&mut st, &rest, &entry.name)?;
     }
     let after = keys(&st);
     Ok(Counts { before: before.unwrap_or_else(|| after.clone()), after })
