@@ -356,4 +356,17 @@ fn restore_to_a_record_works_without_timestamps() {
     assert_eq!(r.code, 0, "{}", r.out);
     assert_eq!(incr_commands(out.path()), ["SELECT 0", "SET a 1", "SET b 2"]);
     check_aof(out.path());
+    // Damage after the moment: list shows what it can read and says where it stopped;
+    // restore-to before it still works.
+    let incr = src.join("appendonly.aof.1.incr.aof");
+    let mut bytes = std::fs::read(&incr).unwrap();
+    bytes.extend_from_slice(b"*2\r\n$3\r\nDEL\r\nXX\r\n*1\r\n$4\r\nPING\r\n");
+    std::fs::write(&incr, bytes).unwrap();
+    let r = edit(&["list", p(&src)], b"");
+    assert_eq!(r.code, 1, "{}", r.out);
+    assert!(r.out.contains("SET \"b\"") && r.out.contains("not a valid AOF at offset"), "{}", r.out);
+    let out2 = tempfile::tempdir().unwrap();
+    let r = edit(&["restore-to", p(&src), "--index", "5", "--out", p(&out2.path().join("appendonlydir"))], b"");
+    assert_eq!(r.code, 0, "{}", r.out);
+    assert_eq!(incr_commands(out2.path()), ["SELECT 0", "SET a 1"]);
 }

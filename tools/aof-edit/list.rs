@@ -114,10 +114,13 @@ pub fn run(chain: &Chain, filter: &Filter, json: bool, progress: &mut crate::pro
     if let Some(e) = write_err {
         return quiet_pipe(e);
     }
-    let walked = walked?;
+    // What was read before a damaged spot is shown before the error.
     if let Err(e) = out.write_all(&buf).and_then(|_| out.flush()) {
         return quiet_pipe(e);
     }
+    let walked = walked.map_err(|e| {
+        format!("{e}\nThe records above are all that could be read; restore-to --index N keeps those before record N.")
+    })?;
     let mut err = io::stderr().lock();
     let _ = writeln!(
         err,

@@ -83,7 +83,16 @@ pub fn find(chain: &Chain, moment: &Moment) -> Result<Restore, String> {
             }
         }
         true
-    })?;
+    });
+    // Damage past the moment does not matter: it is left out anyway.
+    let walked = match walked {
+        Ok(w) => w,
+        Err(e) if cut.is_some() => {
+            eprintln!("note: {e}\nnote: that is after the moment chosen, so it is left out of the result");
+            timeline::Walked { records: cut.as_ref().map_or(0, |c| c.index - 1) + left_out, timed: true, ..Default::default() }
+        }
+        Err(e) => return Err(e),
+    };
     if let Moment::Time(_) = moment {
         if !walked.timed && oldest.is_none() {
             return Err("no record in this AOF has a time: it was written without aof-timestamp-enabled yes. \
