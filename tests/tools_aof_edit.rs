@@ -370,3 +370,79 @@ fn restore_to_a_record_works_without_timestamps() {
     assert_eq!(r.code, 0, "{}", r.out);
     assert_eq!(incr_commands(out2.path()), ["SELECT 0", "SET a 1"]);
 }
+
+/// The keys per database a summary announces after the undo (`  db4: 10 -> 12`).
+fn announced(out: &str) -> Vec<String> {
+    out.lines()
+        .filter_map(|l| l.trim().strip_prefix("db"))
+        .filter_map(|l| {
+            let (db, counts) = l.split_once(": ")?;
+            let (_, after) = counts.split_once(" -> ")?;
+            Some(format!("{db}:{after}"))
+        })
+        .filter(|s| !s.ends_with(":0"))
+        .collect()
+}
+
+/// docs/recovery.md, "Someone ran FLUSHALL", step by step against a running server; with
+/// `auto_rewrite`, an automatic rewrite happens after the flush first (the flush guard is off),
+/// so the flush is only in the history files.
+fn flushall_runbook(auto_rewrite: bool) {
+    let dir = tempfile::tempdir().unwrap();
+    let aof = dir.path().join("appendonlydir");
+    let mut args = aof_args();
+    if auto_rewrite {
+        args.extend(["--aof-flush-guard", "0"]);
+    }
+    let s = start_in(&ours_binary(), dir.path(), &args);
+    let mut c = s.connect();
+    call(&mut c, &["CONFIG", "SET", "auto-aof-rewrite-percentage", "0"]);
+    workload(&mut c, "a", &mut Rng::new(31));
+    let want = (digest(&mut c), sizes(&mut c));
+    call(&mut c, &["FLUSHALL"]);
+    call(&mut c, &["SET", "after:early", "e"]);
+    if auto_rewrite {
+        call(&mut c, &["CONFIG", "SET", "auto-aof-rewrite-min-size", "1"]);
+        call(&mut c, &["CONFIG", "SET", "auto-aof-rewrite-percentage", "1"]);
+        call(&mut c, &["SET", "after:bulk", &"z".repeat(100_000)]);
+        wait_for("an automatic rewrite", Duration::from_secs(20), || {
+            manifest(dir.path()).iter().any(|e| e.kind == 'h') && info(&mut c, "aof_rewrite_in_progress") == "0"
+        });
+        call(&mut c, &["DEL", "after:bulk"]);
+    }
+    call(&mut c, &["DEL", "after:early"]);
+    after_flush(&mut c);
+    // The runbook. First: no more rewrites.
+    call(&mut c, &["CONFIG", "SET", "auto-aof-rewrite-percentage", "0"]);
+    // 1. The dry run, server running.
+    let dry = edit(&["undo-flushall", p(&aof), "--dry-run"], b"");
+    assert_eq!(dry.code, 0, "{}", dry.out);
+    assert!(dry.out.contains("FLUSHALL"), "{}", dry.out);
+    // 2. SHUTDOWN NOSAVE.
+    drop(c);
+    shutdown(s);
+    // 3. In place, answering y.
+    let r = edit(&["undo-flushall", p(&aof), "--in-place"], b"y\n");
+    assert_eq!(r.code, 0, "{}", r.out);
+    assert_eq!(announced(&r.out), announced(&dry.out), "the dry run and the edit announce the same");
+    if auto_rewrite {
+        assert!(r.out.contains("older base kept as history"), "{}", r.out);
+    }
+    // 4. Start as always: the key counts are the announced ones, and the data set is right.
+    let s = start_in(&ours_binary(), dir.path(), &aof_args());
+    let mut c = s.connect();
+    assert_eq!(sizes(&mut c), announced(&dry.out), "INFO keyspace after the undo\n{}", dry.out);
+    drop(c);
+    drop(s);
+    assert_eq!(undone(&ours_binary(), dir.path()), want);
+}
+
+#[test]
+fn the_flushall_runbook_step_by_step() {
+    flushall_runbook(false);
+}
+
+#[test]
+fn the_flushall_runbook_after_an_automatic_rewrite() {
+    flushall_runbook(true);
+}

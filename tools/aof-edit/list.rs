@@ -58,25 +58,15 @@ impl Filter {
 
 /// Prints the records that pass `filter`; returns how many were shown and
 /// the walk's summary.
-pub fn run(chain: &Chain, filter: &Filter, json: bool, progress: &mut crate::progress::Progress) -> Result<(), String> {
+pub fn run(chain: &Chain, filter: &Filter, json: bool, quiet: bool) -> Result<(), String> {
     let stdout = io::stdout();
     let mut out = stdout.lock();
     let mut buf: Vec<u8> = Vec::with_capacity(OUT_CHUNK + 4096);
     let mut shown = 0u64;
     let mut write_err: Option<io::Error> = None;
-    let mut done_bytes = 0u64;
-    let mut last_file = usize::MAX;
     // The time column, rendered once per distinct time.
     let mut time_shown: (Option<i64>, String) = (None, "-".to_string());
-    let sizes: Vec<u64> =
-        chain.files().iter().map(|e| std::fs::metadata(chain.path(e)).map_or(0, |m| m.len())).collect();
-    let walked = timeline::walk(chain, |place, what| {
-        if place.file_no != last_file {
-            if last_file != usize::MAX {
-                done_bytes += sizes[last_file];
-            }
-            last_file = place.file_no;
-        }
+    let walked = timeline::walk(chain, quiet, |place, what| {
         match what {
             What::Snapshot { bytes, made } => {
                 if filter.any() {
@@ -85,7 +75,6 @@ pub fn run(chain: &Chain, filter: &Filter, json: bool, progress: &mut crate::pro
                 snapshot_line(&mut buf, place, bytes, made, json);
             }
             What::Command(rec) => {
-                progress.tick((done_bytes + rec.offset) as usize);
                 let keys = strata::commands::command::key_args(rec.args);
                 if !filter.passes(rec, &keys) {
                     return true;
@@ -110,7 +99,6 @@ pub fn run(chain: &Chain, filter: &Filter, json: bool, progress: &mut crate::pro
         }
         true
     });
-    progress.clear();
     if let Some(e) = write_err {
         return quiet_pipe(e);
     }

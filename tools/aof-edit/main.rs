@@ -262,9 +262,7 @@ fn run_list(a: &ListArgs) -> Result<(), Failure> {
             eprintln!("{word} {} ({})", render::utc(t), when::local(t));
         }
     }
-    let total: u64 = chain.files().iter().map(|e| std::fs::metadata(chain.path(e)).map_or(0, |m| m.len())).sum();
-    let mut p = progress::Progress::new("aof-edit", !a.quiet && progress::stderr_is_terminal(), total as usize);
-    list::run(&chain, &filter, a.json, &mut p)?;
+    list::run(&chain, &filter, a.json, a.quiet)?;
     Ok(())
 }
 

@@ -51,7 +51,7 @@ pub fn make(chain: &Chain, sel: &Select) -> Result<Plan, String> {
         Select::Indexes(s) => s.clone(),
         Select::Last(names) => {
             let mut last = None;
-            timeline::walk(chain, |place, what| {
+            timeline::walk(chain, false, |place, what| {
                 if let What::Command(rec) = what {
                     if names.iter().any(|n| is(rec.args, n.as_bytes())) {
                         last = Some(place.index);
@@ -80,7 +80,7 @@ pub fn make(chain: &Chain, sel: &Select) -> Result<Plan, String> {
     let mut block: Vec<Cut> = Vec::new();
     let mut block_wanted = BTreeSet::new();
     let mut block_at = (0u64, 0i64);
-    let walked = timeline::walk(chain, |place, what| {
+    let walked = timeline::walk(chain, false, |place, what| {
         let rec = match what {
             What::Snapshot { .. } => {
                 if wanted.contains(&place.index) {

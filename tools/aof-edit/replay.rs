@@ -13,6 +13,9 @@ use strata::commands::aof_load::{hold_expiry, FileLoad};
 use strata::config::Config;
 use strata::state::State;
 
+/// Commands (or keys of an RDB base) loaded between two progress ticks.
+const LOAD_STEP: usize = 256;
+
 pub struct Counts {
     /// Keys per database just before the first removed record.
     pub before: Vec<u64>,
@@ -26,6 +29,10 @@ pub fn counts(chain: &Chain, plan: &Plan, lay: &Layout) -> Result<Counts, String
     hold_expiry(&mut st, true);
     let first = plan.cuts.first();
     let mut before = None;
+    let total: u64 = lay.files.iter().map(|(e, _, _)| std::fs::metadata(chain.path(e)).map_or(0, |m| m.len())).sum();
+    let mut progress =
+        crate::progress::Progress::new("aof-edit: loading", crate::progress::stderr_is_terminal(), total as usize);
+    let mut done = 0u64;
     for (entry, no, _) in &lay.files {
         let path = chain.path(entry);
         let file = std::fs::File::open(&path).map_err(|e| format!("can't open {}: {e}", path.display()))?;
@@ -39,15 +46,17 @@ pub fn counts(chain: &Chain, plan: &Plan, lay: &Layout) -> Result<Counts, String
         };
         let bytes: &[u8] = map.as_deref().unwrap_or(&[]);
         let here: Vec<&crate::plan::Cut> = plan.cuts.iter().filter(|c| Some(c.file_no) == *no).collect();
+        let mut tick = |n: usize| progress.tick(done as usize + n);
         let Some(first_here) = here.first() else {
-            load(&mut st, bytes, &entry.name)?;
+            load(&mut st, bytes, &entry.name, &mut tick)?;
+            done += len;
             continue;
         };
         // Up to the first record removed, straight from the file; the rest
         // (usually short: a flush is undone soon after) copied without the
         // records removed, starting in the database selected there.
         let split = first_here.before as usize;
-        load(&mut st, &bytes[..split], &entry.name)?;
+        load(&mut st, &bytes[..split], &entry.name, &mut tick)?;
         if first.is_some_and(|c| std::ptr::eq(c, *first_here)) {
             before = Some(keys(&st));
         }
@@ -59,8 +68,10 @@ pub fn counts(chain: &Chain, plan: &Plan, lay: &Layout) -> Result<Counts, String
             pos = ((cut.offset + cut.len) as usize).min(bytes.len());
         }
         rest.extend_from_slice(&bytes[pos..]);
-        load(&mut st, &rest, &entry.name)?;
+        load(&mut st, &rest, &entry.name, &mut |_| {})?;
+        done += len;
     }
+    progress.clear();
     let after = keys(&st);
     Ok(Counts { before: before.unwrap_or_else(|| after.clone()), after })
 }
@@ -77,12 +88,12 @@ fn select(db: i64) -> Vec<u8> {
 /// Loads `bytes` (a whole file, or part of one cut at a record boundary);
 /// an unfinished transaction or command at the end is left out, as a
 /// server leaves it out.
-fn load(st: &mut State, bytes: &[u8], name: &str) -> Result<(), String> {
+fn load(st: &mut State, bytes: &[u8], name: &str, tick: &mut dyn FnMut(usize)) -> Result<(), String> {
     let mut fl = FileLoad::new(st, bytes, name)?;
     let r = loop {
-        match fl.step(st, 4096) {
+        match fl.step(st, LOAD_STEP) {
             Ok(Some(_)) => break Ok(()),
-            Ok(None) => {}
+            Ok(None) => tick(fl.offset()),
             Err(e) => break Err(e),
         }
     };

@@ -38,7 +38,7 @@ pub fn find(chain: &Chain, moment: &Moment) -> Result<Restore, String> {
     let mut multi_at = 0u64;
     let mut oldest: Option<i64> = None;
     let mut first_index = None;
-    let walked = timeline::walk(chain, |place, what| {
+    let walked = timeline::walk(chain, false, |place, what| {
         let (ts, rec) = match what {
             What::Snapshot { made, .. } => (made, None),
             What::Command(rec) => (rec.ts, Some(rec)),
@@ -89,7 +89,11 @@ pub fn find(chain: &Chain, moment: &Moment) -> Result<Restore, String> {
         Ok(w) => w,
         Err(e) if cut.is_some() => {
             eprintln!("note: {e}\nnote: that is after the moment chosen, so it is left out of the result");
-            timeline::Walked { records: cut.as_ref().map_or(0, |c| c.index - 1) + left_out, timed: true, ..Default::default() }
+            timeline::Walked {
+                records: cut.as_ref().map_or(0, |c| c.index - 1) + left_out,
+                timed: true,
+                ..Default::default()
+            }
         }
         Err(e) => return Err(e),
     };

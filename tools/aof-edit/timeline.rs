@@ -41,10 +41,16 @@ pub struct Walked {
 }
 
 /// Calls `visit` for every record in time order; `visit` returning false
-/// stops the walk.
-pub fn walk(chain: &Chain, mut visit: impl FnMut(&Place, What) -> bool) -> Result<Walked, String> {
+/// stops the walk. A progress line shows on a terminal (unless `quiet`).
+pub fn walk(chain: &Chain, quiet: bool, mut visit: impl FnMut(&Place, What) -> bool) -> Result<Walked, String> {
     let files = chain.files();
     let mut w = Walked::default();
+    let mut progress = crate::progress::Progress::new(
+        "aof-edit",
+        !quiet && crate::progress::stderr_is_terminal(),
+        total_bytes(chain) as usize,
+    );
+    let mut done_bytes = 0u64;
     let mut ts: Option<i64> = None;
     for (file_no, entry) in files.iter().enumerate() {
         let path = chain.path(entry);
@@ -53,6 +59,7 @@ pub fn walk(chain: &Chain, mut visit: impl FnMut(&Place, What) -> bool) -> Resul
             let bytes = std::fs::metadata(&path).map_err(|e| format!("can't read {}: {e}", path.display()))?.len();
             w.records += 1;
             w.bytes += bytes;
+            done_bytes += bytes;
             let made = rdb_ctime(&path);
             if !visit(&Place { index: w.records, file_no, file: entry }, What::Snapshot { bytes, made }) {
                 return Ok(w);
@@ -62,12 +69,14 @@ pub fn walk(chain: &Chain, mut visit: impl FnMut(&Place, What) -> bool) -> Resul
         }
         let mut go_on = true;
         let read = stream::read_file(&path, from, ts, |rec| {
+            progress.tick((done_bytes + rec.offset) as usize);
             w.records += 1;
             go_on = visit(&Place { index: w.records, file_no, file: entry }, What::Command(rec));
             go_on
         })?;
         from = read.bytes;
         w.bytes += from;
+        done_bytes += from;
         w.timed |= read.last_ts.is_some();
         ts = read.last_ts;
         if !go_on {
@@ -103,6 +112,11 @@ pub fn rdb_ctime(path: &std::path::Path) -> Option<i64> {
         }
     }
     None
+}
+
+/// Bytes of every file of the timeline.
+pub fn total_bytes(chain: &Chain) -> u64 {
+    chain.files().iter().map(|e| std::fs::metadata(chain.path(e)).map_or(0, |m| m.len())).sum()
 }
 
 fn starts_like_rdb(path: &std::path::Path) -> Result<bool, String> {
