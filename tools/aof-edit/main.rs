@@ -170,6 +170,9 @@ struct DropArgs {
     /// Drop the last record of this command (FLUSHALL, FLUSHDB, or any other).
     #[arg(long, value_name = "COMMAND", conflicts_with = "index")]
     last: Option<String>,
+    /// Do not ask for confirmation.
+    #[arg(long, short)]
+    yes: bool,
     #[command(flatten)]
     output: Output,
 }
@@ -194,7 +197,7 @@ fn main() -> ExitCode {
                 Some(name) => plan::Select::Last(vec![name.to_ascii_lowercase()]),
                 None => plan::Select::Indexes(a.index.iter().copied().collect::<BTreeSet<u64>>()),
             };
-            run_edit(&a.src, &a.output, &sel, false, true)
+            run_edit(&a.src, &a.output, &sel, false, a.yes)
         }
         Cmd::RestoreTo(a) => run_restore(a),
         Cmd::UndoFlushall(a) => {
