@@ -41,6 +41,40 @@ impl<T> Table<T> {
     }
 }
 
+impl<T: Clone> Clone for Table<T> {
+    /// The same buckets and chains (same order), item by item: no hashing.
+    fn clone(&self) -> Self {
+        let buckets = self
+            .buckets
+            .iter()
+            .map(|b| {
+                let mut items = Vec::new();
+                let mut cur = b.as_deref();
+                while let Some(node) = cur {
+                    items.push(&node.item);
+                    cur = node.next.as_deref();
+                }
+                items.into_iter().rev().fold(None, |next, item| Some(Box::new(Node { next, item: item.clone() })))
+            })
+            .collect();
+        Table { buckets, used: self.used }
+    }
+}
+
+/// A copy laid out as the original (same hasher, tables, rehash point), so
+/// copying a large collection (a snapshot's copy of a value) costs no
+/// hashing and no growth.
+impl<T: Clone> Clone for Dict<T> {
+    fn clone(&self) -> Self {
+        Dict {
+            ht: [self.ht[0].clone(), self.ht[1].clone()],
+            rehash_idx: self.rehash_idx,
+            hasher: self.hasher,
+            resize_paused: 0,
+        }
+    }
+}
+
 const INITIAL_SIZE: usize = 4;
 /// Below this fill percentage a table is shrunk (by `resize_if_sparse`).
 const MIN_FILL_PERCENT: usize = 10;
@@ -497,6 +531,35 @@ mod tests {
         }
         assert_eq!(d.len(), 5_000);
         assert_eq!(d.iter().count(), 5_000);
+    }
+
+    #[test]
+    fn a_clone_finds_every_item_and_grows_on_its_own() {
+        let mut d: Dict<Vec<u8>> = Dict::new();
+        for i in 0..1000u32 {
+            d.insert_new(format!("k{i}").into_bytes());
+        }
+        // Caught in the middle of a rehash too.
+        for extra in 1000..3000u32 {
+            d.insert_new(format!("k{extra}").into_bytes());
+            if d.is_rehashing() {
+                break;
+            }
+        }
+        let mut c = d.clone();
+        assert_eq!(c.len(), d.len());
+        assert_eq!(c.is_rehashing(), d.is_rehashing());
+        for k in d.iter() {
+            assert_eq!(c.get(k), Some(k));
+        }
+        let before = d.len();
+        for i in 0..500u32 {
+            c.insert_new(format!("more{i}").into_bytes());
+        }
+        while c.rehash(100) {}
+        assert_eq!(c.len(), before + 500);
+        assert_eq!(d.len(), before, "the original is untouched");
+        assert!(c.get(b"more499").is_some() && c.get(b"k0").is_some() && d.get(b"more0").is_none());
     }
 
     #[test]

@@ -19,6 +19,7 @@ pub struct HashLimits {
     pub value: usize,
 }
 
+#[derive(Clone)]
 pub struct FieldValue {
     pub field: CBytes,
     pub value: CBytes,
@@ -46,11 +47,7 @@ impl Clone for Hash {
     fn clone(&self) -> Self {
         match self {
             Hash::Lp(lp) => Hash::Lp(lp.clone()),
-            Hash::Table(_) => {
-                let mut d = Dict::new();
-                self.for_each(|f, v| d.insert_new(FieldValue { field: CBytes::new(f), value: CBytes::new(v) }));
-                Hash::Table(Box::new(d))
-            }
+            Hash::Table(d) => Hash::Table(d.clone()),
         }
     }
 }

@@ -9,6 +9,7 @@ use super::listpack::LpVal;
 use super::CBytes;
 use crate::util::{itoa, parse_i64};
 
+#[derive(Clone)]
 pub struct Member(pub CBytes);
 
 impl Keyed for Member {
@@ -33,11 +34,7 @@ impl Clone for Set {
     fn clone(&self) -> Self {
         match self {
             Set::Int(s) => Set::Int(s.clone()),
-            Set::Table(d) => {
-                let mut n = Dict::new();
-                d.iter().for_each(|m| n.insert_new(Member(m.0.clone())));
-                Set::Table(Box::new(n))
-            }
+            Set::Table(d) => Set::Table(d.clone()),
         }
     }
 }

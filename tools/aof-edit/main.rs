@@ -285,6 +285,12 @@ fn run_edit(src: &Source, o: &Output, sel: &plan::Select, undo: bool, yes: bool)
         let _ = writeln!(say, "  {}", c.line);
     }
     let _ = writeln!(say, "Records after them, kept: {}", plan.after_last_cut);
+    for line in &plan.kept_after {
+        let _ = writeln!(say, "  {line}");
+    }
+    if plan.after_last_cut > plan.kept_after.len() as u64 {
+        let _ = writeln!(say, "  ... (aof-edit list shows them all)");
+    }
     if undo {
         let counts = replay::counts(&chain, &plan, &lay)?;
         let _ = writeln!(say, "Keys per database (just before the flush -> after the undo):");

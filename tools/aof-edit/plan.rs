@@ -35,6 +35,8 @@ pub struct Plan {
     pub records: u64,
     /// Records after the last cut (kept).
     pub after_last_cut: u64,
+    /// The first few of them, as `list` shows them.
+    pub kept_after: Vec<String>,
 }
 
 /// What to drop: explicit indexes, or the last record running one of some
@@ -80,6 +82,7 @@ pub fn make(chain: &Chain, sel: &Select) -> Result<Plan, String> {
     let mut block: Vec<Cut> = Vec::new();
     let mut block_wanted = BTreeSet::new();
     let mut block_at = (0u64, 0i64);
+    let mut kept_after: Vec<(u64, String)> = Vec::new();
     let walked = timeline::walk(chain, false, |place, what| {
         let rec = match what {
             What::Snapshot { .. } => {
@@ -117,6 +120,7 @@ pub fn make(chain: &Chain, sel: &Select) -> Result<Plan, String> {
                 block.clear();
                 block_wanted.clear();
             }
+            note_after(&mut kept_after, &plan.cuts, place.index, || describe(place.index, &place.file.name, rec));
             return true;
         }
         if wanted.contains(&place.index) {
@@ -129,6 +133,7 @@ pub fn make(chain: &Chain, sel: &Select) -> Result<Plan, String> {
                 plan.cuts.push(cut());
             }
         }
+        note_after(&mut kept_after, &plan.cuts, place.index, || describe(place.index, &place.file.name, rec));
         true
     })?;
     plan.records = walked.records;
@@ -147,7 +152,21 @@ pub fn make(chain: &Chain, sel: &Select) -> Result<Plan, String> {
         return Err(problems.join("\n"));
     }
     plan.after_last_cut = plan.cuts.last().map_or(0, |c| walked.records - c.index);
+    plan.kept_after = kept_after.into_iter().map(|(_, line)| line).collect();
     Ok(plan)
+}
+
+/// Records after the last one removed shown in the summary.
+const KEPT_SHOWN: usize = 10;
+
+/// Keeps the description of record `index` when it comes after every
+/// record removed so far (and forgets those that no longer do).
+fn note_after(kept: &mut Vec<(u64, String)>, cuts: &[Cut], index: u64, line: impl FnOnce() -> String) {
+    let Some(last) = cuts.last().map(|c| c.index) else { return };
+    kept.retain(|(i, _)| *i > last);
+    if index > last && kept.len() < KEPT_SHOWN {
+        kept.push((index, line()));
+    }
 }
 
 /// Adds the records of a finished transaction to `cuts` as asked: all of

@@ -122,6 +122,6 @@ pub fn find(chain: &Chain, moment: &Moment) -> Result<Restore, String> {
         }
     }
     let last_file = cut.as_ref().map(|c| c.file_no);
-    let plan = Plan { records: walked.records, after_last_cut: 0, cuts: cut.into_iter().collect() };
+    let plan = Plan { records: walked.records, cuts: cut.into_iter().collect(), ..Plan::default() };
     Ok(Restore { plan, last_file, last_kept, left_out })
 }
