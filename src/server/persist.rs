@@ -2,7 +2,7 @@
 //! small steps between other clients' commands, and loading the snapshot
 //! at start-up while clients that connect are told `-LOADING`.
 //!
-//! Invariant: the state is borrowed only for one step (20 µs of a save's
+//! Invariant: the state is borrowed only for one step (5 µs of a save's
 //! work, a millisecond of a load's), never across an await, so no client
 //! waits longer than a step for a save or a load to let it in.
 
@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 /// Work done per step before letting other tasks run: short, since a
 /// client whose request arrives meanwhile waits for the step to end.
-const STEP_TIME: Duration = Duration::from_micros(20);
+const STEP_TIME: Duration = Duration::from_micros(5);
 /// Keys saved (or records loaded) between two looks at the clock.
 const STEP_KEYS: usize = 16;
 /// Work done per step of the start-up load: clients only get `-LOADING`
