@@ -171,14 +171,21 @@ pub fn rfc3339(secs: i64) -> String {
 fn text_line(buf: &mut Vec<u8>, place: &Place, rec: &Rec, keys: &[&[u8]], time: &str) {
     use std::io::Write as _;
     let _ = write!(buf, "{:>7}  {}:{}  {time}  db{}  ", place.index, place.file.name, rec.offset, rec.db);
-    for b in rec.args[0] {
+    command_text(buf, rec.args, keys);
+    buf.push(b'\n');
+}
+
+/// A command as lines show it: its name in capitals, then its keys (or,
+/// for a command without keys, its other arguments), quoted as redis-cli
+/// quotes them, long ones and long lists shortened.
+pub fn command_text(buf: &mut Vec<u8>, args: &[&[u8]], keys: &[&[u8]]) {
+    for b in args[0] {
         buf.push(b.to_ascii_uppercase());
     }
-    // Keys when the command has any, else its other arguments.
-    let rest: &[&[u8]] = if keys.is_empty() { &rec.args[1..] } else { keys };
+    let rest: &[&[u8]] = if keys.is_empty() { &args[1..] } else { keys };
     for a in rest.iter().take(ARGS_SHOWN) {
         buf.push(b' ');
-        quote::text(buf, shorten(a));
+        quote::text(buf, &a[..a.len().min(ARG_BYTES)]);
         if a.len() > ARG_BYTES {
             buf.extend_from_slice(format!("...({} bytes)", a.len()).as_bytes());
         }
@@ -186,16 +193,11 @@ fn text_line(buf: &mut Vec<u8>, place: &Place, rec: &Rec, keys: &[&[u8]], time: 
     if rest.len() > ARGS_SHOWN {
         buf.extend_from_slice(format!(" ...(+{})", rest.len() - ARGS_SHOWN).as_bytes());
     }
-    buf.push(b'\n');
 }
 
-/// Keys or arguments shown on a text line, and bytes of each.
+/// Keys or arguments shown on a line, and bytes of each.
 const ARGS_SHOWN: usize = 8;
 const ARG_BYTES: usize = 64;
-
-fn shorten(a: &[u8]) -> &[u8] {
-    &a[..a.len().min(ARG_BYTES)]
-}
 
 fn json_line(buf: &mut Vec<u8>, place: &Place, rec: &Rec, keys: &[&[u8]]) {
     buf.extend_from_slice(format!("{{\"index\":{},\"file\":", place.index).as_bytes());

@@ -192,12 +192,8 @@ fn close_block(block: &mut [Cut], wanted: &BTreeSet<u64>, cuts: &mut Vec<Cut>) {
 /// A record as `list` shows it (shortened).
 pub fn describe(index: u64, file: &str, rec: &Rec) -> String {
     let keys = strata::commands::command::key_args(rec.args);
-    let mut parts = vec![String::from_utf8_lossy(&rec.args[0].to_ascii_uppercase()).into_owned()];
-    let rest: &[&[u8]] = if keys.is_empty() { &rec.args[1..] } else { &keys };
-    parts.extend(rest.iter().take(4).map(|a| crate::render::quoted(a)));
-    if rest.len() > 4 {
-        parts.push(format!("...(+{})", rest.len() - 4));
-    }
+    let mut text = Vec::new();
+    crate::list::command_text(&mut text, rec.args, &keys);
     let when = rec.ts.map_or("-".to_string(), crate::render::utc);
-    format!("#{index} {file}:{} ({when}, db{}) {}", rec.offset, rec.db, parts.join(" "))
+    format!("#{index} {file}:{} ({when}, db{}) {}", rec.offset, rec.db, String::from_utf8_lossy(&text))
 }
