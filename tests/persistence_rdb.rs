@@ -148,9 +148,9 @@ fn redis_and_strata_load_each_others_snapshots() {
 fn background_save_keeps_the_point_in_time_while_writes_go_on() {
     let dir = tempfile::tempdir().unwrap();
     let want = {
-        // 10 us per key: the save lasts long enough for the writes below
-        // to land in the middle of it.
-        let s = start_in(&ours_binary(), dir.path(), &["--rdb-key-save-delay", "100"]);
+        // 1 ms per key (1000 keys): the save lasts long enough for the
+        // writes below to land in the middle of it.
+        let s = start_in(&ours_binary(), dir.path(), &["--rdb-key-save-delay", "1000"]);
         let mut c = s.connect();
         fill(&mut c, 3, 500);
         let at_start = digest(&mut c);
@@ -171,6 +171,22 @@ fn background_save_keeps_the_point_in_time_while_writes_go_on() {
                 4 => drop(call(&mut c, &["PERSIST", &k])),
                 5 => drop(call(&mut c, &["RENAME", &k, &format!("renamed:{i}")])),
                 _ => drop(call(&mut c, &["APPEND", &k, "more"])),
+            }
+        }
+        // Element writes to collections, many to the same key: the first
+        // hands the key over, later ones change a value the save may
+        // still be reading (errors on other types are expected).
+        for i in 0..200 {
+            let k = format!("k:3:{}", rng.below(500));
+            for _ in 0..3 {
+                call(&mut c, &["HSET", &k, "f0", &format!("h{i}"), &format!("new{i}"), "x"]);
+                call(&mut c, &["HDEL", &k, "f1"]);
+                call(&mut c, &["SADD", &k, &format!("s{i}")]);
+                call(&mut c, &["SREM", &k, "m0", "1"]);
+                call(&mut c, &["ZADD", &k, "-5", "z0", "7", &format!("n{i}")]);
+                call(&mut c, &["ZPOPMAX", &k]);
+                call(&mut c, &["RPUSH", &k, "tail"]);
+                call(&mut c, &["LPOP", &k]);
             }
         }
         call(&mut c, &["SELECT", "3"]);

@@ -11,6 +11,7 @@ use super::dict::{Dict, Keyed};
 use super::listpack::{Listpack, LpVal};
 use super::CBytes;
 use std::borrow::Cow;
+use std::sync::Arc;
 
 /// The conversion thresholds (from the configuration).
 #[derive(Clone, Copy, Debug)]
@@ -34,7 +35,11 @@ impl Keyed for FieldValue {
 
 pub enum Hash {
     Lp(Listpack),
-    Table(Box<Dict<FieldValue>>),
+    /// Shared by copies (a background save's, COPY's) until one of them
+    /// changes: every change goes through `Arc::make_mut`, which copies a
+    /// table still shared. A save takes a large hash without copying it on
+    /// the command thread.
+    Table(Arc<Dict<FieldValue>>),
 }
 
 impl std::fmt::Debug for Hash {
@@ -173,13 +178,13 @@ impl Hash {
                     SetResult::Inserted
                 }
             },
-            Hash::Table(d) => match d.get_mut(field) {
+            Hash::Table(d) => match Arc::make_mut(d).get_mut(field) {
                 Some(fv) => {
                     fv.value = CBytes::new(value);
                     SetResult::Updated
                 }
                 None => {
-                    d.insert_new(FieldValue { field: CBytes::new(field), value: CBytes::new(value) });
+                    Arc::make_mut(d).insert_new(FieldValue { field: CBytes::new(field), value: CBytes::new(value) });
                     SetResult::Inserted
                 }
             },
@@ -201,6 +206,7 @@ impl Hash {
                 None => false,
             },
             Hash::Table(d) => {
+                let d = Arc::make_mut(d);
                 let hit = d.remove(field).is_some();
                 if hit {
                     d.resize_if_sparse();
@@ -265,7 +271,7 @@ impl Hash {
                 let fv = FieldValue { field: CBytes::new(&k.to_bytes()), value: CBytes::new(&v.to_bytes()) };
                 let _ = d.insert_unique(fv);
             }
-            *self = Hash::Table(Box::new(d));
+            *self = Hash::Table(Arc::new(d));
         }
     }
 
@@ -307,6 +313,25 @@ mod tests {
         let mut h = Hash::new();
         h.set(b"a", b"01234567890", LIM);
         assert_eq!(h.encoding(), "hashtable");
+    }
+
+    #[test]
+    fn a_copy_shares_the_table_until_either_side_changes() {
+        let mut a = Hash::new();
+        for i in 0..10 {
+            a.set(format!("f{i}").as_bytes(), b"1", LIM);
+        }
+        let b = a.clone();
+        let shared = |x: &Hash, y: &Hash| matches!((x, y), (Hash::Table(p), Hash::Table(q)) if Arc::ptr_eq(p, q));
+        assert!(shared(&a, &b));
+        a.set(b"f0", b"changed", LIM);
+        assert!(a.remove(b"f1"));
+        assert!(!shared(&a, &b));
+        assert_eq!(b.get(b"f0").as_deref(), Some(&b"1"[..]));
+        assert_eq!((a.len(), b.len()), (9, 10));
+        let mut c = b.clone();
+        assert!(c.remove(b"f2"));
+        assert_eq!((b.len(), c.len()), (10, 9));
     }
 
     #[test]

@@ -8,6 +8,7 @@ use super::intset::Intset;
 use super::listpack::LpVal;
 use super::CBytes;
 use crate::util::{itoa, parse_i64};
+use std::sync::Arc;
 
 #[derive(Clone)]
 pub struct Member(pub CBytes);
@@ -21,7 +22,8 @@ impl Keyed for Member {
 
 pub enum Set {
     Int(Intset),
-    Table(Box<Dict<Member>>),
+    /// Shared by copies until one changes (as `Hash::Table`).
+    Table(Arc<Dict<Member>>),
 }
 
 impl std::fmt::Debug for Set {
@@ -53,7 +55,7 @@ impl Set {
         if parse_i64(first).is_some() {
             Set::Int(Intset::new())
         } else {
-            Set::Table(Box::default())
+            Set::Table(Arc::default())
         }
     }
 
@@ -143,7 +145,7 @@ impl Set {
                 if d.contains(m) {
                     return false;
                 }
-                d.insert_new(Member(CBytes::new(m)));
+                Arc::make_mut(d).insert_new(Member(CBytes::new(m)));
                 true
             }
         }
@@ -153,6 +155,7 @@ impl Set {
         match self {
             Set::Int(s) => parse_i64(m).is_some_and(|v| s.remove(v)),
             Set::Table(d) => {
+                let d = Arc::make_mut(d);
                 let hit = d.remove(m).is_some();
                 if hit {
                     d.resize_if_sparse();
@@ -224,7 +227,7 @@ impl Set {
             for v in s.iter() {
                 d.insert_new(Member(CBytes::new(itoa(v).as_bytes())));
             }
-            *self = Set::Table(Box::new(d));
+            *self = Set::Table(Arc::new(d));
         }
     }
 
@@ -246,6 +249,22 @@ impl Set {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_copy_shares_the_table_until_either_side_changes() {
+        let mut a = Set::for_member(b"m");
+        for i in 0..10 {
+            a.insert(format!("m{i}").as_bytes(), 512);
+        }
+        let b = a.clone();
+        assert!(matches!((&a, &b), (Set::Table(p), Set::Table(q)) if Arc::ptr_eq(p, q)));
+        assert!(a.insert(b"new", 512) && a.remove(b"m0"));
+        assert!(b.contains(b"m0") && !b.contains(b"new"));
+        assert_eq!((a.len(), b.len()), (10, 10));
+        let mut c = b.clone();
+        assert!(c.remove(b"m1"));
+        assert!(b.contains(b"m1") && !c.contains(b"m1"));
+    }
 
     #[test]
     fn intset_until_a_string_or_too_many() {

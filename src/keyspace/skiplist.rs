@@ -58,6 +58,7 @@ struct Base {
 const EMPTY_LEVEL: Level = Level { forward: NIL, links: NIL, span: 0, score: 0.0 };
 const EMPTY_BASE: Base = Base { forward: NIL, span: 0, score: 0.0 };
 
+#[derive(Clone)]
 struct Node {
     member: CBytes,
     score: f64,
@@ -189,6 +190,7 @@ pub fn lex_range_contains(r: &LexRange, m: &[u8]) -> bool {
     r.contains(m)
 }
 
+#[derive(Clone)]
 pub struct SkipList {
     nodes: Vec<Node>,
     /// Each node's level-0 link, by node index.

@@ -20,6 +20,7 @@ use super::CBytes;
 use crate::util::{itoa, parse_f64, parse_i64};
 use std::borrow::Cow;
 use std::cmp::Ordering;
+use std::sync::Arc;
 
 pub use super::skiplist::{LexBound, LexRange, ScoreRange};
 
@@ -41,6 +42,7 @@ impl ZsetLimits {
     }
 }
 
+#[derive(Clone)]
 pub struct ZMember {
     pub member: CBytes,
     pub score: f64,
@@ -53,6 +55,7 @@ impl Keyed for ZMember {
     }
 }
 
+#[derive(Clone)]
 pub struct Skip {
     dict: Dict<ZMember>,
     list: SkipList,
@@ -60,7 +63,8 @@ pub struct Skip {
 
 pub enum ZSet {
     Lp(Listpack),
-    Skip(Box<Skip>),
+    /// Shared by copies until one changes (as `Hash::Table`).
+    Skip(Arc<Skip>),
 }
 
 impl std::fmt::Debug for ZSet {
@@ -73,13 +77,7 @@ impl Clone for ZSet {
     fn clone(&self) -> Self {
         match self {
             ZSet::Lp(lp) => ZSet::Lp(lp.clone()),
-            ZSet::Skip(_) => {
-                let mut n = ZSet::Skip(Box::new(Skip::new()));
-                for (score, m) in self.iter_from(0, false) {
-                    n.insert_new(score, &m);
-                }
-                n
-            }
+            ZSet::Skip(s) => ZSet::Skip(s.clone()),
         }
     }
 }
@@ -206,7 +204,7 @@ impl ZSet {
     /// of `first_len` bytes.
     pub fn for_first(first_len: usize, lim: ZsetLimits) -> Self {
         if lim.entries == 0 || first_len > lim.value {
-            ZSet::Skip(Box::new(Skip::new()))
+            ZSet::Skip(Arc::new(Skip::new()))
         } else {
             ZSet::Lp(Listpack::new())
         }
@@ -218,7 +216,7 @@ impl ZSet {
     }
 
     pub fn new_skip() -> Self {
-        ZSet::Skip(Box::new(Skip::new()))
+        ZSet::Skip(Arc::new(Skip::new()))
     }
 
     /// The sorted set holding `items`, which are in the set's order
@@ -236,7 +234,7 @@ impl ZSet {
             for (score, m) in items {
                 s.insert_new(*score, m.as_ref());
             }
-            return ZSet::Skip(Box::new(s));
+            return ZSet::Skip(Arc::new(s));
         }
         // Non-integral scores are stored as text: format them all into one
         // buffer first, so the entries can borrow from it.
@@ -318,7 +316,7 @@ impl ZSet {
                 };
                 lp.insert(at, &[LpVal::from_bytes(member), sv]);
             }
-            ZSet::Skip(s) => s.insert_new(score, member),
+            ZSet::Skip(s) => Arc::make_mut(s).insert_new(score, member),
         }
     }
 
@@ -327,7 +325,7 @@ impl ZSet {
     pub fn add(&mut self, score: f64, member: &[u8], f: AddFlags, lim: ZsetLimits) -> AddOutcome {
         if let ZSet::Skip(s) = self {
             // One table lookup finds the member and takes its new score.
-            let Skip { dict, list } = &mut **s;
+            let Skip { dict, list } = Arc::make_mut(s);
             if let Some(z) = dict.get_mut(member) {
                 let cur = z.score;
                 let out = Self::new_score(cur, score, f);
@@ -340,7 +338,7 @@ impl ZSet {
             if f.xx {
                 return AddOutcome::Nop;
             }
-            s.insert_new(score, member);
+            Arc::make_mut(s).insert_new(score, member);
             return AddOutcome::Added(score);
         }
         match self.score(member) {
@@ -401,8 +399,9 @@ impl ZSet {
                 }
                 None => false,
             },
-            ZSet::Skip(s) => match s.dict.remove(member) {
+            ZSet::Skip(s) => match Arc::make_mut(s).dict.remove(member) {
                 Some(z) => {
+                    let s = Arc::make_mut(s);
                     s.list.delete(z.score, member);
                     s.dict.resize_if_sparse();
                     true
@@ -544,7 +543,7 @@ impl ZSet {
         match self {
             ZSet::Lp(lp) => lp.delete_range(2 * start, 2 * n),
             ZSet::Skip(s) => {
-                let Skip { dict, list } = &mut **s;
+                let Skip { dict, list } = Arc::make_mut(s);
                 list.delete_range_by_rank(start, end, |m| {
                     dict.remove(m);
                 });
@@ -608,7 +607,7 @@ impl ZSet {
             for (s, m) in self.iter_from(0, false) {
                 n.insert_first(s, &m);
             }
-            *self = ZSet::Skip(Box::new(n));
+            *self = ZSet::Skip(Arc::new(n));
         }
     }
 
@@ -688,6 +687,25 @@ mod tests {
 
     fn members(z: &ZSet) -> Vec<(f64, Vec<u8>)> {
         z.iter_from(0, false).map(|(s, m)| (s, m.into_owned())).collect()
+    }
+
+    #[test]
+    fn a_copy_shares_the_index_until_either_side_changes() {
+        let mut a = ZSet::new_skip();
+        for i in 0..10 {
+            a.add(i as f64, format!("m{i}").as_bytes(), AddFlags::default(), LIM);
+        }
+        let before = members(&a);
+        let b = a.clone();
+        assert!(matches!((&a, &b), (ZSet::Skip(p), ZSet::Skip(q)) if Arc::ptr_eq(p, q)));
+        a.add(100.0, b"m0", AddFlags::default(), LIM);
+        assert!(a.remove(b"m1"));
+        a.pop(2, true);
+        assert_eq!(members(&b), before);
+        let mut c = b.clone();
+        c.pop(3, false);
+        assert_eq!(members(&b), before);
+        assert_eq!((a.len(), b.len(), c.len()), (7, 10, 7));
     }
 
     #[test]

@@ -20,7 +20,7 @@ pub(super) fn hash_table<'a>(
             return Err(dup(inp, at, "hash field", &f));
         }
     }
-    Ok(Hash::Table(d))
+    Ok(Hash::Table(d.into()))
 }
 
 pub(super) fn hash_plain(inp: &mut Input, cx: &Ctx) -> Result<Option<Value>> {
@@ -67,7 +67,7 @@ pub(super) fn hash_plain(inp: &mut Input, cx: &Ctx) -> Result<Option<Value>> {
             Hash::Lp(lp)
         }
         None if table.is_empty() => return Ok(None),
-        None => Hash::Table(table),
+        None => Hash::Table(table.into()),
     };
     Ok(Some(Value::Hash(h)))
 }

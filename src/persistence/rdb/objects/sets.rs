@@ -63,7 +63,7 @@ impl SetBuilder {
             self.make_table()?;
         }
         let d = self.table.expect("table form");
-        Ok((!d.is_empty()).then(|| Set::Table(d)))
+        Ok((!d.is_empty()).then(|| Set::Table(d.into())))
     }
 }
 
