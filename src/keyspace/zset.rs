@@ -399,15 +399,17 @@ impl ZSet {
                 }
                 None => false,
             },
-            ZSet::Skip(s) => match Arc::make_mut(s).dict.remove(member) {
-                Some(z) => {
-                    let s = Arc::make_mut(s);
-                    s.list.delete(z.score, member);
-                    s.dict.resize_if_sparse();
-                    true
+            ZSet::Skip(s) => {
+                let s = Arc::make_mut(s);
+                match s.dict.remove(member) {
+                    Some(z) => {
+                        s.list.delete(z.score, member);
+                        s.dict.resize_if_sparse();
+                        true
+                    }
+                    None => false,
                 }
-                None => false,
-            },
+            }
         }
     }
 

@@ -47,9 +47,10 @@ pub const IN_FLIGHT_BYTES_MAX: usize = 16 * 1024 * 1024;
 const ENCODER_NICE: libc::c_int = 19;
 
 /// Lowers the calling thread's scheduling priority to `ENCODER_NICE`
-/// (Linux schedules threads on their own). Failing is harmless: the save
-/// only competes harder with the clients.
-fn yield_cpu_to_commands() {
+/// (Linux schedules threads on their own), for background work the
+/// clients must not wait for: the save's encoder, the deletion of old AOF
+/// files. Failing is harmless: the thread only competes harder.
+pub(crate) fn yield_cpu_to_commands() {
     // SAFETY: plain system calls on the calling thread, no memory passed.
     unsafe {
         let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
