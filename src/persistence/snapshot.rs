@@ -190,7 +190,8 @@ impl Out {
     fn finish(self) -> io::Result<(u64, std::sync::Arc<dyn LayerFile>)> {
         let (bytes, w) = match self {
             Out::Rdb(w) => {
-                let n = w.bytes_written() + 8;
+                // The EOF opcode and the checksum are still to come.
+                let n = w.bytes_written() + 9;
                 (n, w.finish()?)
             }
             Out::Commands { w, bytes, .. } => (bytes, w),
@@ -609,7 +610,8 @@ mod tests {
         ks.dbs[1].set(b"a", Value::string(b"1"), false, 0);
         save(&ks, &spec(dir.path())).unwrap();
         ks.dbs[1].set(b"b", Value::string(b"2"), false, 0);
-        save(&ks, &spec(dir.path())).unwrap();
+        let size = save(&ks, &spec(dir.path())).unwrap();
+        assert_eq!(size, std::fs::metadata(dir.path().join("dump.rdb")).unwrap().len(), "the size reported");
         let got = read_back(&dir.path().join("dump.rdb"));
         assert_eq!(got.len(), 2);
         assert!(std::fs::read_dir(dir.path()).unwrap().count() == 1);
