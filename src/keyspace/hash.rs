@@ -178,16 +178,19 @@ impl Hash {
                     SetResult::Inserted
                 }
             },
-            Hash::Table(d) => match Arc::make_mut(d).get_mut(field) {
-                Some(fv) => {
-                    fv.value = CBytes::new(value);
-                    SetResult::Updated
+            Hash::Table(d) => {
+                let d = Arc::make_mut(d);
+                match d.get_mut(field) {
+                    Some(fv) => {
+                        fv.value = CBytes::new(value);
+                        SetResult::Updated
+                    }
+                    None => {
+                        d.insert_new(FieldValue { field: CBytes::new(field), value: CBytes::new(value) });
+                        SetResult::Inserted
+                    }
                 }
-                None => {
-                    Arc::make_mut(d).insert_new(FieldValue { field: CBytes::new(field), value: CBytes::new(value) });
-                    SetResult::Inserted
-                }
-            },
+            }
         };
         if matches!(self, Hash::Lp(_)) && self.len() > lim.entries {
             self.to_table();

@@ -325,7 +325,8 @@ impl ZSet {
     pub fn add(&mut self, score: f64, member: &[u8], f: AddFlags, lim: ZsetLimits) -> AddOutcome {
         if let ZSet::Skip(s) = self {
             // One table lookup finds the member and takes its new score.
-            let Skip { dict, list } = Arc::make_mut(s);
+            let s = Arc::make_mut(s);
+            let Skip { dict, list } = &mut *s;
             if let Some(z) = dict.get_mut(member) {
                 let cur = z.score;
                 let out = Self::new_score(cur, score, f);
@@ -338,7 +339,7 @@ impl ZSet {
             if f.xx {
                 return AddOutcome::Nop;
             }
-            Arc::make_mut(s).insert_new(score, member);
+            s.insert_new(score, member);
             return AddOutcome::Added(score);
         }
         match self.score(member) {
