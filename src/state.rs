@@ -356,6 +356,9 @@ impl State {
             // The config module checked that the directory exists.
             let _ = std::env::set_current_dir(&self.config.dir);
         }
+        if changed.contains(&"jemalloc-bg-thread") {
+            crate::commands::info::set_background_purge(self.config.jemalloc_bg_thread);
+        }
         if changed.iter().any(|c| *c == "port" || *c == "bind") {
             self.actions.push(Action::Rebind);
         }

@@ -433,3 +433,36 @@ fn a_client_held_by_a_pause_can_be_killed() {
     assert_eq!(call(&mut admin, &["CLIENT", "UNPAUSE"]), b"+OK\r\n");
     assert_eq!(call(&mut admin, &["EXISTS", "k"]), b":0\r\n");
 }
+
+/// Threads of process `pid` with the given name.
+fn threads_named(pid: u32, name: &str) -> usize {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else { return 0 };
+    tasks
+        .flatten()
+        .filter(|t| std::fs::read_to_string(t.path().join("comm")).is_ok_and(|c| c.trim_end() == name))
+        .count()
+}
+
+#[test]
+fn jemalloc_bg_thread_starts_and_stops_the_allocator_threads() {
+    // On by default, as in Redis: the allocator returns memory from
+    // threads of its own, not from the command thread.
+    let s = Server::start(&[]);
+    let pid = s.child.id();
+    let mut c = s.conn();
+    assert_eq!(
+        call(&mut c, &["CONFIG", "GET", "jemalloc-bg-thread"]),
+        b"*2\r\n$18\r\njemalloc-bg-thread\r\n$3\r\nyes\r\n"
+    );
+    until("an allocator background thread", || (threads_named(pid, "jemalloc_bg_thd") > 0).then_some(()));
+    assert_eq!(call(&mut c, &["CONFIG", "SET", "jemalloc-bg-thread", "no"]), b"+OK\r\n");
+    until("the allocator threads to stop", || (threads_named(pid, "jemalloc_bg_thd") == 0).then_some(()));
+    assert_eq!(call(&mut c, &["CONFIG", "SET", "jemalloc-bg-thread", "yes"]), b"+OK\r\n");
+    until("an allocator thread again", || (threads_named(pid, "jemalloc_bg_thd") > 0).then_some(()));
+
+    let s = Server::start(&["--jemalloc-bg-thread", "no"]);
+    let pid = s.child.id();
+    let mut c = s.conn();
+    assert_eq!(call(&mut c, &["SET", "k", "v"]), b"+OK\r\n");
+    assert_eq!(threads_named(pid, "jemalloc_bg_thd"), 0);
+}

@@ -118,6 +118,7 @@ fn begin_rewrite(st: &mut State) -> Result<(), String> {
     let base = FileEntry { name: manifest::base_name(&st.aof.stem, seq, rdb), seq, kind: FileKind::Base };
     let mut spec = super::persist::save_spec(st);
     spec.path = st.aof.path(&base.name);
+    spec.incremental_sync = st.config.aof_rewrite_incremental_fsync;
     spec.form = if rdb {
         Form::AofRdb
     } else {
@@ -235,16 +236,22 @@ fn install(st: &mut State, job: &RewriteJob, bytes: u64) -> Result<(), String> {
         st.log(LogLevel::Notice, "AOF rewrite successful: the append only file is now on");
     }
     st.aof.rewrite_base_bytes = st.aof.current_bytes();
-    if !st.config.aof_disable_auto_gc {
-        let logger = st.logger;
-        let dropped = st.aof.delete_history(st.config.aof_history_keep as usize, &|m| logger(LogLevel::Notice, m));
-        // A crash before this leaves them listed as history: never loaded,
-        // and deleted at the next start.
-        if let Err(e) = dropped.then(|| st.aof.persist_manifest(&st.aof.manifest)).unwrap_or(Ok(())) {
-            st.log(LogLevel::Warning, &format!("Can't persist the AOF manifest after deleting history files: {e}"));
-        }
-    }
+    history_gc(st);
     Ok(())
+}
+
+/// Deletes the history files beyond `aof-history-keep` in the background,
+/// and drops them from the manifest once they are gone (see
+/// `Aof::start_history_gc`). Called after each rewrite and periodically.
+fn history_gc(st: &mut State) {
+    if let Some(Err(e)) = st.aof.finish_history_gc() {
+        // Still named as history on disk: gone already, which is fine.
+        st.log(LogLevel::Warning, &format!("Can't persist the AOF manifest after deleting history files: {e}"));
+    }
+    if st.aof.status == Status::On && !st.config.aof_disable_auto_gc {
+        let logger = st.logger;
+        st.aof.start_history_gc(st.config.aof_history_keep as usize, &|m| logger(LogLevel::Notice, m));
+    }
 }
 
 /// Abandons the rewrite in progress (SHUTDOWN, the AOF switched off).
@@ -342,6 +349,12 @@ pub fn shutdown(st: &mut State, force: bool) -> Result<(), String> {
             st.log(LogLevel::Warning, &format!("Fail to fsync the AOF file: {e}."));
         }
     }
+    // History files being deleted leave the manifest before the server
+    // goes (a deletion cut short leaves them to the next start).
+    st.aof.wait_history_gc(std::time::Duration::from_secs(5));
+    if let Some(Err(e)) = st.aof.finish_history_gc() {
+        st.log(LogLevel::Warning, &format!("Can't persist the AOF manifest after deleting history files: {e}"));
+    }
     Ok(())
 }
 
@@ -393,7 +406,11 @@ fn flush_guarded(st: &mut State, now_secs: i64) -> bool {
 /// The periodic part: a scheduled rewrite, or one the growth of the AOF
 /// calls for.
 pub fn cron(st: &mut State) {
-    if st.persist.bg.is_some() || st.loading {
+    if st.loading {
+        return;
+    }
+    history_gc(st);
+    if st.persist.bg.is_some() {
         return;
     }
     let now_secs = st.now_ms() / 1000;
@@ -593,6 +610,7 @@ pub fn open_at_startup(st: &mut State) -> Result<(), String> {
         let base = FileEntry { name: manifest::base_name(&st.aof.stem, seq, rdb), seq, kind: FileKind::Base };
         let mut spec = super::persist::save_spec(st);
         spec.path = dir.join(&base.name);
+        spec.incremental_sync = st.config.aof_rewrite_incremental_fsync;
         spec.form = if rdb {
             Form::AofRdb
         } else {
@@ -620,12 +638,6 @@ pub fn open_at_startup(st: &mut State) -> Result<(), String> {
             (f, 0)
         }
     };
-    if !m.history.is_empty() && !st.config.aof_disable_auto_gc {
-        st.aof.manifest = m.clone();
-        let logger = st.logger;
-        changed |= st.aof.delete_history(st.config.aof_history_keep as usize, &|msg| logger(LogLevel::Notice, msg));
-        m.history = st.aof.manifest.history.clone();
-    }
     if changed {
         st.aof.persist_manifest(&m).map_err(|e| format!("Can't write the AOF manifest: {e}"))?;
     }
@@ -640,5 +652,6 @@ pub fn open_at_startup(st: &mut State) -> Result<(), String> {
     st.aof.status = Status::On;
     st.prop.enabled = true;
     st.prop.reset_db();
+    history_gc(st);
     Ok(())
 }

@@ -180,6 +180,15 @@ pub fn alloc_stats() -> Alloc {
     }
 }
 
+/// `jemalloc-bg-thread`: whether the allocator returns unused memory to
+/// the system from threads of its own. Off, that work falls to whichever
+/// thread allocates or frees when a purge is due: mostly the command thread,
+/// a pause for every client. An allocator that cannot start its threads
+/// keeps working as before.
+pub fn set_background_purge(on: bool) {
+    let _ = tikv_jemalloc_ctl::background_thread::write(on);
+}
+
 /// The allocator's name and version ("jemalloc-5.3.0").
 pub fn allocator_name() -> String {
     let v = tikv_jemalloc_ctl::version::read().unwrap_or("0.0.0");

@@ -51,6 +51,7 @@ pub fn save_spec(st: &State) -> SaveSpec {
         ctime_secs: now / 1000,
         used_mem: super::info::alloc_stats().allocated,
         key_delay_us: c.rdb_key_save_delay,
+        incremental_sync: c.rdb_save_incremental_fsync,
     }
 }
 

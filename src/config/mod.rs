@@ -179,6 +179,11 @@ pub struct Config {
     pub aof_load_truncated: bool,
     pub aof_timestamp_enabled: bool,
     pub aof_disable_auto_gc: bool,
+    pub rdb_save_incremental_fsync: bool,
+    pub aof_rewrite_incremental_fsync: bool,
+    /// The allocator purges unused memory on its own threads instead of in
+    /// whichever thread frees or allocates (the command thread, mostly).
+    pub jemalloc_bg_thread: bool,
     /// Seconds after a FLUSHALL or FLUSHDB during which automatic AOF
     /// rewrites wait, so the files that can undo the flush stay (0: off).
     pub aof_flush_guard: u32,
@@ -330,6 +335,9 @@ impl Config {
             aof_load_truncated: false,
             aof_timestamp_enabled: false,
             aof_disable_auto_gc: false,
+            rdb_save_incremental_fsync: false,
+            aof_rewrite_incremental_fsync: false,
+            jemalloc_bg_thread: false,
             aof_flush_guard: 0,
             aof_history_keep: 0,
             no_appendfsync_on_rewrite: false,

@@ -202,7 +202,7 @@ pub(crate) static TABLE: &[Directive] = &[
     d("bgsave_cpulist", OPT, "", IMM, X),
     d("io-threads", int(1, 128), "1", IMM, X),
     d("io-threads-do-reads", BOOL, "no", IMM, X),
-    d("jemalloc-bg-thread", BOOL, "yes", MUT, X),
+    d("jemalloc-bg-thread", BOOL, "yes", MUT, E),
     // Security.
     d("requirepass", OPT, "", MUT, E),
     d("aclfile", STR, "", IMM, E),
@@ -219,7 +219,7 @@ pub(crate) static TABLE: &[Directive] = &[
     d("rdbchecksum", BOOL, "yes", IMM, E),
     d("dbfilename", checked(false, check_dbfilename), "dump.rdb", MUT | PROTECTED, E),
     d("rdb-del-sync-files", BOOL, "no", MUT, REPL),
-    d("rdb-save-incremental-fsync", BOOL, "yes", MUT, X),
+    d("rdb-save-incremental-fsync", BOOL, "yes", MUT, E),
     // Append-only file.
     d("appendonly", BOOL, "no", MUT, E),
     d("appendfilename", checked(false, check_appendfilename), "appendonly.aof", IMM, E),
@@ -231,7 +231,7 @@ pub(crate) static TABLE: &[Directive] = &[
     d("aof-load-truncated", BOOL, "yes", MUT, E),
     d("aof-use-rdb-preamble", BOOL, "yes", MUT, E),
     d("aof-timestamp-enabled", BOOL, "no", MUT, E),
-    d("aof-rewrite-incremental-fsync", BOOL, "yes", MUT, X),
+    d("aof-rewrite-incremental-fsync", BOOL, "yes", MUT, E),
     d("aof-disable-auto-gc", BOOL, "no", MUT, E),
     // Memory and eviction.
     d("maxmemory", mem(0, U64_MAX), "0", MUT, E),

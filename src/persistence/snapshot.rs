@@ -17,7 +17,7 @@
 //! when a background save began is written exactly once, with the value
 //! and expiry it had then.
 
-use super::aof::fs::{FileLayer, LayerFile};
+use super::aof::fs::{release_in_steps, FileLayer, LayerFile};
 use super::rdb::{RdbWriter, Recency, SaveOptions, SnapshotInfo};
 use crate::keyspace::db::idle_ms;
 use crate::keyspace::{Entry, Keyspace, Snapshot, Value};
@@ -48,9 +48,9 @@ const ENCODER_NICE: libc::c_int = 19;
 
 /// Lowers the calling thread's scheduling priority to `ENCODER_NICE`
 /// (Linux schedules threads on their own), for background work the
-/// clients must not wait for: the save's encoder, the deletion of old AOF
-/// files. Failing is harmless: the thread only competes harder.
-pub(crate) fn yield_cpu_to_commands() {
+/// clients must not wait for: the save's encoder. Failing is harmless: the
+/// thread only competes harder.
+fn yield_cpu_to_commands() {
     // SAFETY: plain system calls on the calling thread, no memory passed.
     unsafe {
         let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
@@ -106,6 +106,9 @@ pub struct SaveSpec {
     pub redis_ver: String,
     pub ctime_secs: i64,
     pub used_mem: u64,
+    /// Hand the file to the disk every 4 MB as it is written
+    /// (`rdb-save-incremental-fsync`, `aof-rewrite-incremental-fsync`).
+    pub incremental_sync: bool,
     /// `rdb-key-save-delay`, for the foreground save (the background one is
     /// paced by its driver instead).
     pub key_delay_us: i32,
@@ -130,11 +133,29 @@ fn key_delay(setting: i32, keys: u64) {
 }
 
 /// `Write` over a layer file.
-struct LayerWriter(std::sync::Arc<dyn LayerFile>);
+struct LayerWriter {
+    f: Arc<dyn LayerFile>,
+    written: u64,
+    /// Bytes already handed to the disk's writeback; None when the file is
+    /// left to the final sync.
+    pushed: Option<u64>,
+}
+
+/// How much a save writes between two starts of writeback, when the
+/// incremental-fsync directives ask for it: Redis syncs every 4 MB; here the
+/// writeback starts without the encoder waiting for it, so the save goes at
+/// the same pace while the final sync of a 170 MB base takes 1-2 ms
+/// instead of 110, and dirty pages never pile up.
+const WRITEBACK_BYTES: u64 = 4 << 20;
 
 impl Write for LayerWriter {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.append(buf).map_err(|(_, e)| e)?;
+        self.f.append(buf).map_err(|(_, e)| e)?;
+        self.written += buf.len() as u64;
+        if let Some(pushed) = self.pushed.filter(|p| self.written - p >= WRITEBACK_BYTES) {
+            self.f.start_writeback(pushed, self.written - pushed);
+            self.pushed = Some(self.written);
+        }
         Ok(buf.len())
     }
 
@@ -187,7 +208,7 @@ impl Out {
     }
 
     /// Ends the file; returns its size and the file.
-    fn finish(self) -> io::Result<(u64, std::sync::Arc<dyn LayerFile>)> {
+    fn finish(self) -> io::Result<(u64, Arc<dyn LayerFile>)> {
         let (bytes, w) = match self {
             Out::Rdb(w) => {
                 // The EOF opcode and the checksum are still to come.
@@ -197,14 +218,17 @@ impl Out {
             Out::Commands { w, bytes, .. } => (bytes, w),
         };
         let w = w.into_inner().map_err(|e| e.into_error())?;
-        Ok((bytes, w.0))
+        Ok((bytes, w.f))
     }
 }
 
 impl SaveSpec {
     fn open(&self, tmp: &Path) -> io::Result<Out> {
         let f = self.fs.create(tmp)?;
-        let mut w = io::BufWriter::with_capacity(CHUNK_BYTES, LayerWriter(f));
+        let mut w = io::BufWriter::with_capacity(
+            CHUNK_BYTES,
+            LayerWriter { f, written: 0, pushed: self.incremental_sync.then_some(0) },
+        );
         if let Form::AofCommands { timestamp_secs } = self.form {
             let mut bytes = 0;
             if let Some(t) = timestamp_secs {
@@ -236,11 +260,17 @@ impl SaveSpec {
 
     /// Makes a written temporary file the final one: syncs it, renames it
     /// over `path` and syncs the directory, so the rename itself is durable.
-    fn commit(&self, f: std::sync::Arc<dyn LayerFile>, tmp: &Path) -> io::Result<()> {
+    /// Returns the file it replaced, still open: the rename then frees no
+    /// space, which the caller gives back in steps (`release_in_steps`)
+    /// instead of the rename holding the file system's journal while a
+    /// large old snapshot is freed.
+    fn commit(&self, f: Arc<dyn LayerFile>, tmp: &Path) -> io::Result<Option<Arc<dyn LayerFile>>> {
         f.sync()?;
         drop(f);
+        let replaced = self.fs.open_append(&self.path).ok();
         self.fs.rename(tmp, &self.path)?;
-        self.fs.sync_dir(self.path.parent().unwrap_or(Path::new("")))
+        self.fs.sync_dir(self.path.parent().unwrap_or(Path::new("")))?;
+        Ok(replaced)
     }
 }
 
@@ -407,7 +437,14 @@ impl Background {
             .spawn(move || {
                 yield_cpu_to_commands();
                 let r = encode_file(&rx, &spec, &sizes, &thread_flight);
-                let _ = done_tx.send(r);
+                let (verdict, replaced) = match r {
+                    Ok((n, replaced)) => (Ok(n), replaced),
+                    Err(e) => (Err(e), None),
+                };
+                let _ = done_tx.send(verdict);
+                if let Some(old) = replaced {
+                    release_in_steps(&*old);
+                }
             })
             .map_err(|e| format!("Can't start the background save: {e}"))?;
         let sink = std::rc::Rc::new(BgSink {
@@ -471,9 +508,9 @@ fn encode_file(
     spec: &SaveSpec,
     sizes: &[(u64, u64)],
     in_flight: &AtomicUsize,
-) -> Result<u64, String> {
+) -> Result<(u64, Option<Arc<dyn LayerFile>>), String> {
     let tmp = spec.temp_path("bg");
-    let result = (|| -> io::Result<Option<u64>> {
+    let result = (|| -> io::Result<Option<(u64, Option<Arc<dyn LayerFile>>)>> {
         let mut w = spec.open(&tmp)?;
         let mut current: Option<usize> = None;
         for msg in rx.iter() {
@@ -495,15 +532,15 @@ fn encode_file(
                 }
                 Msg::Commit => {
                     let (total, f) = w.finish()?;
-                    spec.commit(f, &tmp)?;
-                    return Ok(Some(total));
+                    let replaced = spec.commit(f, &tmp)?;
+                    return Ok(Some((total, replaced)));
                 }
             }
         }
         Ok(None)
     })();
     match result {
-        Ok(Some(n)) => Ok(n),
+        Ok(Some(done)) => Ok(done),
         Ok(None) => {
             let _ = spec.fs.remove(&tmp);
             Err("Background saving was abandoned".into())
@@ -533,7 +570,27 @@ mod tests {
             ctime_secs: 0,
             used_mem: 0,
             key_delay_us: 0,
+            incremental_sync: true,
         }
+    }
+
+    #[test]
+    fn a_commit_hands_back_the_snapshot_it_replaced_still_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = spec(dir.path());
+        let write_temp = |bytes: &[u8]| {
+            let tmp = s.temp_path("t");
+            let f = s.fs.create(&tmp).unwrap();
+            f.append(bytes).unwrap();
+            (f, tmp)
+        };
+        let (f, tmp) = write_temp(b"first");
+        assert!(s.commit(f, &tmp).unwrap().is_none(), "nothing was replaced");
+        let (f, tmp) = write_temp(b"second!");
+        let old = s.commit(f, &tmp).unwrap().expect("the replaced file");
+        assert_eq!(std::fs::read(&s.path).unwrap(), b"second!");
+        assert!(!tmp.exists());
+        assert_eq!(old.len().unwrap(), 5);
     }
 
     /// Every key of a file: (db, key) -> (value bytes for strings, expiry).

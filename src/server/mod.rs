@@ -138,6 +138,7 @@ async fn serve(
     let listeners = listen(&config).await?;
     let port = listeners.first().and_then(|l| l.local_addr().ok()).map_or(config.port, |a| a.port());
     let mut state = State::new(config);
+    state.apply_config(&["jemalloc-bg-thread"]);
     state.aof.fs = fs;
     state.port = port;
     state.prop.enabled = false;

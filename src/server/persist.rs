@@ -38,6 +38,7 @@ pub async fn drive_bgsave(shared: SharedRef) {
     let ours = |st: &crate::state::State| st.persist.bg.as_ref().is_some_and(|b| Rc::ptr_eq(&b.sink, &mine));
     let mut owed_us = 0u64;
     loop {
+        offer_cpu();
         let pause = {
             let mut st = shared.state.borrow_mut();
             if !ours(&st) {
@@ -85,10 +86,7 @@ pub async fn drive_bgsave(shared: SharedRef) {
             // sockets and run every task they woke: each client with a
             // request waiting gets its turn between two steps, and an idle
             // server goes straight on with the walk.
-            None => {
-                offer_cpu();
-                tokio::task::yield_now().await
-            }
+            None => tokio::task::yield_now().await,
         }
     }
     loop {

@@ -7,12 +7,13 @@ Each server is started fresh, loaded with compare.py's mixed dataset
 is written and waited for), then probed: one connection sends GET of a
 random existing key at a paced rate (2000 a second by default) for
 --secs seconds while nothing else runs, then again while BGREWRITEAOF runs
-back to back. Prints the p50, p99 and max of the probe's round trips in
+back to back, started from another process (so a stall while a rewrite
+starts or ends reaches the probe too). Prints the p50, p99 and max of the probe's round trips in
 both phases and the p99 ratio (during / idle) of each server.
 
     python3 tools/bench/rewrite_latency.py [--keys N] [--secs S] [--rounds R] [--only strata|redis] [--ours PATH]
 """
-import argparse, os, random, shutil, socket, subprocess, sys, time
+import argparse, multiprocessing, os, random, shutil, socket, subprocess, sys, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import rss  # noqa: E402  (dataset generator and process helpers)
@@ -47,8 +48,21 @@ class Ctl:
         return line
 
 
-def probe(port, n_keys, secs, rate, during=None):
-    """Paced GETs for `secs`; `during(elapsed)` is called between them."""
+def keep_rewriting(port, command, stop, started):
+    """Runs `command` back to back until `stop`: looks at INFO every 20 ms on
+    its own connection and starts the next one as soon as none runs."""
+    ctl = Ctl(port)
+    while not stop.is_set():
+        info = ctl.call(b"INFO", b"persistence")
+        if b"aof_rewrite_in_progress:0" in info and b"rdb_bgsave_in_progress:0" in info:
+            ctl.call(command.encode())
+            with started.get_lock():
+                started.value += 1
+        stop.wait(0.02)
+
+
+def probe(port, n_keys, secs, rate):
+    """Paced GETs of random existing keys for `secs`."""
     s = socket.create_connection(("127.0.0.1", port))
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     f = s.makefile("rb")
@@ -61,8 +75,6 @@ def probe(port, n_keys, secs, rate, during=None):
         now = time.perf_counter()
         if now - start >= secs:
             break
-        if during:
-            during()
         if now < next_at:
             time.sleep(next_at - now)
         next_at += period
@@ -87,25 +99,19 @@ def measure(name, cmd, data, n_keys, secs, rate, rounds=1):
         cli(port, "CONFIG", "SET", "appendonly", "yes")
         wait_rewrite_done(port)
         time.sleep(0.5)
-        ctl = Ctl(port)
         for _ in range(rounds):
             idle = probe(port, n_keys, secs, rate)
-            rewrites = [0]
-            last_look = [0.0]
-
-            def keep_rewriting():
-                # Looks at most every 20 ms, on its own connection (no process
-                # spawned while probing).
-                now = time.perf_counter()
-                if now - last_look[0] < 0.02:
-                    return
-                last_look[0] = now
-                info = ctl.call(b"INFO", b"persistence")
-                if b"aof_rewrite_in_progress:0" in info and b"rdb_bgsave_in_progress:0" in info:
-                    ctl.call(COMMAND.encode())
-                    rewrites[0] += 1
-
-            busy = probe(port, n_keys, secs, rate, keep_rewriting)
+            # The rewrites are started from another process, so that a
+            # server that stalls while starting or finishing one shows it in
+            # the probe's replies too.
+            stop = multiprocessing.Event()
+            started = multiprocessing.Value("i", 0)
+            driver = multiprocessing.Process(target=keep_rewriting, args=(port, COMMAND, stop, started))
+            driver.start()
+            busy = probe(port, n_keys, secs, rate)
+            stop.set()
+            driver.join()
+            rewrites = [started.value]
             wait_rewrite_done(port)
             print(f"{name:7s} idle: p50 {idle[0]:.3f} ms p99 {idle[1]:.3f} ms max {idle[2]:.2f} ms ({idle[3]} GETs) | "
                   f"during {rewrites[0]} rewrites: p50 {busy[0]:.3f} ms p99 {busy[1]:.3f} ms max {busy[2]:.2f} ms | "

@@ -183,6 +183,17 @@ impl Manifest {
     /// followed by the base they came after; entries after the last base
     /// count as the oldest rewrite's.
     pub fn trim_history(&mut self, keep: usize) -> Vec<FileEntry> {
+        let cut = self.history_cut(keep);
+        self.history.drain(cut..).collect()
+    }
+
+    /// The history entries of all but the last `keep` rewrites: those
+    /// `trim_history` would drop.
+    pub fn history_beyond(&self, keep: usize) -> &[FileEntry] {
+        &self.history[self.history_cut(keep)..]
+    }
+
+    fn history_cut(&self, keep: usize) -> usize {
         let mut kept_rewrites = 0;
         let mut cut = 0;
         while cut < self.history.len() && kept_rewrites < keep {
@@ -193,7 +204,7 @@ impl Manifest {
             }
             kept_rewrites += 1;
         }
-        self.history.drain(cut..).collect()
+        cut
     }
 
     /// After a rewrite: `base` replaces the old base, and every incremental

@@ -22,6 +22,7 @@ use fs::{FileLayer, LayerFile};
 use manifest::{FileEntry, FileKind, Manifest};
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use writer::{Hooks, Policy, Writer};
 
@@ -87,6 +88,11 @@ pub struct Aof {
     pub flush_guard_logged: bool,
     /// This server's hold on `dir` while the AOF is on (lock.rs).
     pub lock: Option<lock::DirLock>,
+    /// The AOF directory whose entry in its parent this process made
+    /// durable: later rewrites need not sync the parent again.
+    dir_durable: Option<PathBuf>,
+    /// The history files being deleted, if a deletion runs.
+    gc: Option<HistoryGc>,
 }
 
 impl Aof {
@@ -115,6 +121,8 @@ impl Aof {
             last_flush_secs: None,
             flush_guard_logged: false,
             lock: None,
+            dir_durable: None,
+            gc: None,
         }
     }
 
@@ -145,10 +153,18 @@ impl Aof {
 
     /// Creates the AOF directory if needed and makes its entry in `parent`
     /// (`dir`) durable: without that, a power loss could take the whole
-    /// directory, acknowledged writes and all.
-    pub fn make_dir(&self, parent: &Path) -> io::Result<()> {
+    /// directory, acknowledged writes and all. The parent is synced once
+    /// per directory and process: a sync can wait tens of milliseconds for
+    /// the file system's journal, and every rewrite passes here.
+    pub fn make_dir(&mut self, parent: &Path) -> io::Result<()> {
+        let existed = self.dir.is_dir();
         self.fs.create_dir(&self.dir)?;
-        self.fs.sync_dir(parent)
+        if existed && self.dir_durable.as_ref() == Some(&self.dir) {
+            return Ok(());
+        }
+        self.fs.sync_dir(parent)?;
+        self.dir_durable = Some(self.dir.clone());
+        Ok(())
     }
 
     /// Takes the lock of the AOF directory unless held already; the
@@ -235,40 +251,78 @@ impl Aof {
         Ok(())
     }
 
-    /// Removes the history files of all but the last `keep` rewrites and
-    /// drops them from the manifest; true when there were any (the caller
-    /// then persists the manifest). The files are unlinked on a thread of
-    /// their own: removing a large base can take the file system tens of
-    /// milliseconds.
-    pub fn delete_history(&mut self, keep: usize, log: &dyn Fn(&str)) -> bool {
-        let mut paths = Vec::new();
-        for h in self.manifest.trim_history(keep) {
-            log(&format!("Removing the history file {} in the background", h.name));
-            paths.push(self.path(&h.name));
+    /// Starts deleting the history files of all but the last `keep`
+    /// rewrites, unless a deletion is still running (the next call after it
+    /// ends takes what is left). They stay named in the manifest until
+    /// `finish_history_gc` sees them gone: a crash meanwhile leaves them
+    /// named as history (never loaded, deleted at the next start), never
+    /// as files no manifest names. On a thread of its own: removing a large
+    /// base takes the file system tens of milliseconds.
+    pub fn start_history_gc(&mut self, keep: usize, log: &dyn Fn(&str)) {
+        if self.gc.is_some() {
+            return;
         }
-        if paths.is_empty() {
-            return false;
+        let doomed = self.manifest.history_beyond(keep);
+        if doomed.is_empty() {
+            return;
         }
+        let names: Vec<String> = doomed.iter().map(|h| h.name.clone()).collect();
+        let paths: Vec<PathBuf> = names.iter().map(|n| self.path(n)).collect();
+        for n in &names {
+            log(&format!("Removing the history file {n} in the background"));
+        }
+        let done = Arc::new(AtomicBool::new(false));
         let fs = self.fs.clone();
+        let finished = done.clone();
         let unlink = move || {
             for p in &paths {
-                let _ = fs.remove(p);
+                fs::remove_in_steps(&*fs, p);
             }
+            finished.store(true, Ordering::Release);
         };
-        // Deleting a file of hundreds of MB keeps a core busy in the kernel
-        // for milliseconds: at normal priority the command thread, when it
-        // shared that core, waited 4 ms for it. Without a thread, the files
-        // go now.
+        // At normal priority: the steps are short and paced, and a thread
+        // at the lowest one could be preempted while it holds the file
+        // system's journal. Without a thread, the files go now (in steps).
         let in_background = unlink.clone();
-        let spawned = std::thread::Builder::new().name("aof-gc".into()).spawn(move || {
-            crate::persistence::snapshot::yield_cpu_to_commands();
-            in_background()
-        });
-        if spawned.is_err() {
+        if std::thread::Builder::new().name("aof-gc".into()).spawn(in_background).is_err() {
             unlink();
         }
-        true
+        self.gc = Some(HistoryGc { names, dir: self.dir.clone(), done });
     }
+
+    /// Waits up to `limit` for a deletion started by `start_history_gc` to
+    /// end (shutdown).
+    pub fn wait_history_gc(&self, limit: std::time::Duration) {
+        let Some(gc) = self.gc.as_ref() else { return };
+        let deadline = std::time::Instant::now() + limit;
+        while !gc.done.load(Ordering::Acquire) && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+    }
+
+    /// Once the deletion started by `start_history_gc` has ended, drops the
+    /// deleted files from the manifest and persists it; None while none
+    /// ended.
+    pub fn finish_history_gc(&mut self) -> Option<io::Result<()>> {
+        if !self.gc.as_ref()?.done.load(Ordering::Acquire) {
+            return None;
+        }
+        let gc = self.gc.take()?;
+        if gc.dir != self.dir {
+            // The AOF moved meanwhile: that manifest is not ours to write.
+            return Some(Ok(()));
+        }
+        self.manifest.history.retain(|h| !gc.names.contains(&h.name));
+        Some(self.persist_manifest(&self.manifest))
+    }
+}
+
+/// History files being deleted in the background.
+struct HistoryGc {
+    names: Vec<String>,
+    /// The AOF directory they were in.
+    dir: PathBuf,
+    done: Arc<AtomicBool>,
 }
 
 /// What a start-up finds in the data directory.
@@ -306,4 +360,56 @@ pub fn locate(dir: &Path, aof_dir: &Path, stem: &str) -> Result<Found, String> {
 /// Whether bytes begin like an RDB file (a base with the RDB preamble).
 pub fn is_rdb(bytes: &[u8]) -> bool {
     bytes.starts_with(crate::persistence::rdb::format::MAGIC)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// The real disk, counting directory syncs.
+    #[derive(Default)]
+    struct CountingDisk(AtomicUsize);
+
+    impl FileLayer for CountingDisk {
+        fn create(&self, path: &Path) -> io::Result<Arc<dyn LayerFile>> {
+            fs::Disk.create(path)
+        }
+        fn open_append(&self, path: &Path) -> io::Result<Arc<dyn LayerFile>> {
+            fs::Disk.open_append(path)
+        }
+        fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
+            fs::Disk.rename(from, to)
+        }
+        fn remove(&self, path: &Path) -> io::Result<()> {
+            fs::Disk.remove(path)
+        }
+        fn sync_dir(&self, dir: &Path) -> io::Result<()> {
+            self.0.fetch_add(1, Ordering::Relaxed);
+            fs::Disk.sync_dir(dir)
+        }
+        fn create_dir(&self, dir: &Path) -> io::Result<()> {
+            fs::Disk.create_dir(dir)
+        }
+    }
+
+    #[test]
+    fn the_aof_directory_entry_is_synced_once_unless_made_again() {
+        let parent = tempfile::tempdir().unwrap();
+        let disk = Arc::new(CountingDisk::default());
+        let mut aof = Aof::new(disk.clone());
+        aof.dir = parent.path().join("appendonlydir");
+        aof.make_dir(parent.path()).unwrap();
+        assert!(aof.dir.is_dir());
+        aof.make_dir(parent.path()).unwrap();
+        assert_eq!(disk.0.load(Ordering::Relaxed), 1, "a rewrite does not sync the parent again");
+        // Made again (someone removed it): its new entry is synced.
+        std::fs::remove_dir(&aof.dir).unwrap();
+        aof.make_dir(parent.path()).unwrap();
+        assert_eq!(disk.0.load(Ordering::Relaxed), 2);
+        // Another directory (CONFIG SET dir): synced too.
+        aof.dir = parent.path().join("other");
+        aof.make_dir(parent.path()).unwrap();
+        assert_eq!(disk.0.load(Ordering::Relaxed), 3);
+    }
 }
