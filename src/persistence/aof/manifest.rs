@@ -177,23 +177,12 @@ impl Manifest {
         self.incrs.iter().map(|e| e.seq).chain(hist).max().unwrap_or(0) + 1
     }
 
-    /// Takes out of the history every file but those of the `keep` most
-    /// recent rewrites, and returns them. The history is in Redis's order,
-    /// newest rewrite first, each rewrite's incremental files (newest first)
-    /// followed by the base they came after; entries after the last base
-    /// count as the oldest rewrite's.
-    pub fn trim_history(&mut self, keep: usize) -> Vec<FileEntry> {
-        let cut = self.history_cut(keep);
-        self.history.drain(cut..).collect()
-    }
-
-    /// The history entries of all but the last `keep` rewrites: those
-    /// `trim_history` would drop.
+    /// The history files of all but the `keep` most recent rewrites (those
+    /// to delete). The history is in Redis's order, newest rewrite first,
+    /// each rewrite's incremental files (newest first) followed by the base
+    /// they came after; entries after the last base count as the oldest
+    /// rewrite's.
     pub fn history_beyond(&self, keep: usize) -> &[FileEntry] {
-        &self.history[self.history_cut(keep)..]
-    }
-
-    fn history_cut(&self, keep: usize) -> usize {
         let mut kept_rewrites = 0;
         let mut cut = 0;
         while cut < self.history.len() && kept_rewrites < keep {
@@ -204,7 +193,7 @@ impl Manifest {
             }
             kept_rewrites += 1;
         }
-        cut
+        &self.history[cut..]
     }
 
     /// After a rewrite: `base` replaces the old base, and every incremental
@@ -309,10 +298,10 @@ mod tests {
         ];
         let names = |v: &[FileEntry]| v.iter().map(|e| e.name.clone()).collect::<Vec<_>>();
         for (keep, kept) in [(0, 0), (1, 3), (2, 5), (3, 6), (9, 6)] {
-            let mut m = Manifest { history: full.clone(), ..Manifest::default() };
-            let gone = m.trim_history(keep);
-            assert_eq!(names(&m.history), names(&full[..kept]), "keep {keep}");
-            assert_eq!(names(&gone), names(&full[kept..]), "keep {keep}");
+            let m = Manifest { history: full.clone(), ..Manifest::default() };
+            let gone = m.history_beyond(keep);
+            assert_eq!(names(&m.history[..m.history.len() - gone.len()]), names(&full[..kept]), "keep {keep}");
+            assert_eq!(names(gone), names(&full[kept..]), "keep {keep}");
         }
     }
 
