@@ -204,6 +204,63 @@ fn background_save_keeps_the_point_in_time_while_writes_go_on() {
 }
 
 #[test]
+fn a_save_walked_while_the_server_idles_keeps_the_point_in_time() {
+    // No key delay: between a client's requests the server parks and the
+    // save's own thread walks the keyspace; while requests come, the
+    // command thread walks. Changes land in both cases.
+    let dir = tempfile::tempdir().unwrap();
+    let want = {
+        let s = start_in(&ours_binary(), dir.path(), &[]);
+        let mut c = s.connect();
+        fill(&mut c, 3, 1000);
+        call(&mut c, &["SELECT", "3"]);
+        assert_eq!(call(&mut c, &["DEBUG", "POPULATE", "300000", "bulk"]), b"+OK\r\n");
+        call(&mut c, &["SELECT", "0"]);
+        let at_start = digest(&mut c);
+        assert_eq!(call(&mut c, &["BGSAVE"]), b"+Background saving started\r\n");
+        let mut rng = Rng::new(7);
+        let mut during = 0;
+        for i in 0..200_000 {
+            if i % 50 == 0 && info_field(&mut c, "rdb_bgsave_in_progress") == "0" {
+                break;
+            }
+            during = i + 1;
+            let k = format!("k:3:{}", rng.below(1000));
+            let bulk = format!("bulk:{}", rng.below(300_000));
+            match i % 12 {
+                0 => drop(call(&mut c, &["SET", &k, "changed"])),
+                1 => drop(call(&mut c, &["DEL", &k])),
+                2 => drop(call(&mut c, &["SET", &format!("new:{i}"), "x"])),
+                3 => drop(call(&mut c, &["EXPIRE", &k, "5"])),
+                4 => drop(call(&mut c, &["RENAME", &k, &format!("renamed:{i}")])),
+                5 => drop(call(&mut c, &["APPEND", &k, "more"])),
+                6 => drop(call(&mut c, &["HSET", &k, "f0", "new", &format!("h{i}"), "x"])),
+                7 => drop(call(&mut c, &["SADD", &k, &format!("s{i}")])),
+                8 => drop(call(&mut c, &["ZADD", &k, "-5", "z0", "7", &format!("n{i}")])),
+                9 => drop(call(&mut c, &["RPUSH", &k, "tail"])),
+                10 => drop(call(&mut c, &["MOVE", &bulk, "5"])),
+                _ => drop(call(&mut c, &["SET", &bulk, "overwritten"])),
+            }
+            if i == 3000 {
+                call(&mut c, &["SWAPDB", "0", "3"]);
+            }
+            if i == 3500 {
+                call(&mut c, &["SELECT", "5"]);
+                call(&mut c, &["FLUSHDB"]);
+                call(&mut c, &["SELECT", "0"]);
+            }
+        }
+        assert!(during >= 300, "only {during} changes landed during the save");
+        wait_bgsave_done(&mut c);
+        assert_eq!(info_field(&mut c, "rdb_last_bgsave_status"), "ok");
+        at_start
+    };
+    let s = start_in(&reference_binary(), dir.path(), &[]);
+    let mut c = s.connect();
+    assert_eq!(digest(&mut c), want, "Redis loading the background save finds the dataset as it began");
+}
+
+#[test]
 fn kill_during_a_save_leaves_a_complete_snapshot() {
     let dir = tempfile::tempdir().unwrap();
     let mut rng = Rng::new(5);

@@ -124,7 +124,7 @@ fn begin_rewrite(st: &mut State) -> Result<(), String> {
     } else {
         Form::AofCommands { timestamp_secs: st.config.aof_timestamp_enabled.then_some(now / 1000) }
     };
-    let bg = Background::start(&mut st.keyspace, spec, now)?;
+    let bg = Background::start(&mut st.keyspace, spec, now, st.persist.turn.clone())?;
     st.persist.bg = Some(bg);
     st.aof.rewrite = Some(RewriteJob { base, keep_from_seq, started_ms: now });
     st.aof.rewrite_scheduled = false;

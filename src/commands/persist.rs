@@ -111,7 +111,7 @@ pub fn start_background(st: &mut State) -> Result<(), String> {
     let spec = save_spec(st);
     let now = st.now_ms();
     st.persist.last_bgsave_try_secs = now / 1000;
-    match Background::start(&mut st.keyspace, spec, now) {
+    match Background::start(&mut st.keyspace, spec, now, st.persist.turn.clone()) {
         Ok(bg) => {
             st.persist.bg = Some(bg);
             st.persist.bg_scheduled = false;

@@ -16,6 +16,7 @@ pub mod listpack;
 pub mod quicklist;
 pub mod set;
 pub mod skiplist;
+pub mod turn;
 pub mod value;
 pub mod zset;
 
@@ -23,6 +24,7 @@ pub use cbytes::CBytes;
 pub use db::{Db, Entry, ExpireStep, SnapPart, Snapshot};
 pub use dict::Dict;
 pub use lazyfree::LazyFree;
+pub use turn::Turn;
 pub use value::Value;
 
 /// Contents flushed while a snapshot was walking them: the snapshot still

@@ -6,10 +6,13 @@
 //! (`Keyspace::begin_snapshot`): a walk in small steps hands over keys not
 //! yet saved, and a database about to change a key it has not saved yet
 //! hands it over first (`BgSink::save`). Handing over copies the key and
-//! its value (the only work left on the command thread); an encoder thread
-//! turns the copies into the file (RDB encoding, LZF), syncs it and renames
-//! it into place. The copies waiting for the encoder are the extra memory a
-//! save takes; the walk pauses while they exceed `IN_FLIGHT_BYTES_MAX`.
+//! its value; an encoder thread turns the copies into the file (RDB
+//! encoding, LZF), syncs it and renames it into place. The encoder also
+//! walks, whenever the command thread is parked with nothing to do
+//! (`Walker`, keyspace/turn.rs), so on a server that is not saturated the
+//! copying leaves the command thread too, as it would with a fork. The
+//! copies waiting for the encoder are the extra memory a save takes; the
+//! walk pauses while they exceed `IN_FLIGHT_BYTES_MAX`.
 //!
 //! Invariants: a snapshot file reaches its final name only complete and
 //! synced (temp file, fsync, rename, fsync of the directory), so a crash at
@@ -20,13 +23,14 @@
 use super::aof::fs::{release_in_steps, FileLayer, LayerFile};
 use super::rdb::{RdbWriter, Recency, SaveOptions, SnapshotInfo};
 use crate::keyspace::db::idle_ms;
-use crate::keyspace::{Entry, Keyspace, Snapshot, Value};
+use crate::keyspace::{Entry, Keyspace, Snapshot, Turn, Value};
 use std::cell::RefCell;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender, TryRecvError};
 use std::sync::Arc;
+use std::time::Duration;
 
 /// Bytes of copies the command thread collects before handing them over,
 /// and the size of the file writes.
@@ -37,13 +41,14 @@ const CHUNK_BYTES: usize = 256 * 1024;
 /// cannot wait).
 pub const IN_FLIGHT_BYTES_MAX: usize = 16 * 1024 * 1024;
 
-/// Nice value of the encoder thread: the lowest priority, so that on a
-/// machine with few cores the command thread and the clients there take
-/// the CPU from it as soon as they wake, instead of waiting for its time
-/// slice to end (at nice 10 a client on a two-core machine saw its p99
-/// grow 1.5-3x during a rewrite; at 19, 1.6-1.9x). It still gets every
-/// cycle they leave idle: under 50 clients saturating both cores a rewrite
-/// of a million keys took 3.9-4.2 s at either value.
+/// Nice value of the encoder thread once the walk is over (or when it
+/// cannot walk): the lowest priority, so that on a machine with few cores
+/// the command thread and the clients there take the CPU from it as soon
+/// as they wake, instead of waiting for its time slice to end (at nice 10
+/// a client on a two-core machine saw its p99 grow 1.5-3x during a
+/// rewrite; at 19, 1.6-1.9x). It still gets every cycle they leave idle.
+/// While it walks, it keeps the server's priority: it holds the turn the
+/// command thread waits for, and must not be the one left waiting.
 const ENCODER_NICE: libc::c_int = 19;
 
 /// Lowers the calling thread's scheduling priority to `ENCODER_NICE`
@@ -350,6 +355,8 @@ struct SinkState {
     recency: RecencyRule,
     /// Records handed over so far.
     keys: u64,
+    /// Batches handed over so far.
+    batches: u64,
 }
 
 /// The keyspace's view of a background save: copies each key it is given
@@ -369,6 +376,7 @@ impl BgSink {
             return;
         }
         let batch = std::mem::replace(&mut st.batch, Vec::with_capacity(BATCH_RECORDS));
+        st.batches += 1;
         let n = self.in_flight.fetch_add(st.batch_bytes, Ordering::Relaxed) + st.batch_bytes;
         st.batch_bytes = 0;
         if n > self.peak.get() {
@@ -400,6 +408,84 @@ impl Snapshot for BgSink {
     }
 }
 
+/// Keys the encoder walks between two looks at whether the command thread
+/// wants its turn back: a few microseconds of copying.
+const WALKER_STEP_KEYS: usize = 4;
+
+/// How long the encoder, with nothing to encode, waits for a batch before
+/// it looks again whether the command thread is idle and it can walk.
+const WALKER_POLL: Duration = Duration::from_micros(200);
+
+/// The encoder's way into the keyspace, to walk the snapshot itself while
+/// the command thread is parked (keyspace/turn.rs): the copying then runs
+/// on the encoder's core, in time the command thread would spend asleep.
+struct Walker {
+    ks: *mut Keyspace,
+    sink: *const BgSink,
+    turn: Arc<Turn>,
+    /// Set while the pointers are good: the command thread clears it (while
+    /// it holds the turn) when the walk ends or is abandoned, and when the
+    /// save is dropped.
+    active: Arc<AtomicBool>,
+    /// Set while the command thread leaves the walk to the encoder. When
+    /// clients keep it busy, it walks itself: it parks seldom and briefly,
+    /// and a walker that took the turn then and lost its core to a client
+    /// process would hold it up.
+    invited: Arc<AtomicBool>,
+    /// Keys the encoder has walked.
+    walked: Arc<AtomicU64>,
+}
+
+// SAFETY: the pointers are followed only by the thread holding the turn,
+// and only while `active` is set. The command thread holds the turn
+// whenever it is not parked inside its runtime, and then it holds no
+// borrow of the keyspace or the sink (the state is borrowed only between
+// awaits); taking and releasing the turn orders the two threads' accesses.
+unsafe impl Send for Walker {}
+
+enum Walked {
+    /// Walked some keys (maybe handing a batch over).
+    Some,
+    /// The command thread is busy.
+    Busy,
+    /// The walk is over (finished or abandoned): stop trying.
+    Over,
+}
+
+impl Walker {
+    /// Walks while the command thread is idle, until it wants its turn
+    /// back, a batch went to the encoder, or the walk is over.
+    fn walk(&self) -> Walked {
+        if !self.active.load(Ordering::Acquire) {
+            return Walked::Over;
+        }
+        if !self.invited.load(Ordering::Relaxed) || !self.turn.try_take() {
+            return Walked::Busy;
+        }
+        if !self.active.load(Ordering::Acquire) {
+            self.turn.release();
+            return Walked::Over;
+        }
+        // SAFETY: see `Walker`: the turn is ours and the walk is active.
+        let (ks, sink) = unsafe { (&mut *self.ks, &*self.sink) };
+        let (batches, keys) = {
+            let st = sink.state.borrow();
+            (st.batches, st.keys)
+        };
+        let mut done = false;
+        while !self.turn.wanted() && !done && sink.state.borrow().batches == batches {
+            done = ks.snapshot_step(WALKER_STEP_KEYS);
+        }
+        self.walked.fetch_add(sink.state.borrow().keys - keys, Ordering::Relaxed);
+        self.turn.release();
+        if done {
+            Walked::Over
+        } else {
+            Walked::Some
+        }
+    }
+}
+
 /// Why a background save runs: a snapshot (BGSAVE, save rules) or the
 /// base of an AOF rewrite. One runs at a time: they share the keyspace's
 /// point-in-time view.
@@ -418,13 +504,35 @@ pub struct Background {
     pub started_ms: i64,
     /// Keys when it began (INFO `current_save_keys_total`).
     pub keys_total: u64,
+    /// The command thread's side of the encoder's walk, when it may.
+    walker: Option<EncoderWalk>,
+}
+
+/// The flags and count a `Walker` shares with the command thread.
+struct EncoderWalk {
+    active: Arc<AtomicBool>,
+    invited: Arc<AtomicBool>,
+    walked: Arc<AtomicU64>,
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        self.stop_walker();
+    }
 }
 
 impl Background {
     /// Starts a background save of `ks`: the point in time is now. The
     /// encoder thread started here turns the copies it is handed into the
-    /// file; it never sees the keyspace.
-    pub fn start(ks: &mut Keyspace, spec: SaveSpec, now_ms: i64) -> Result<Background, String> {
+    /// file. Given the keyspace's `turn`, it also walks the snapshot itself
+    /// whenever the command thread is idle (`Walker`); else, and when the
+    /// command thread is never idle, the command thread walks.
+    pub fn start(
+        ks: &mut Keyspace,
+        spec: SaveSpec,
+        now_ms: i64,
+        turn: Option<Arc<Turn>>,
+    ) -> Result<Background, String> {
         let (tx, rx) = channel::<Msg>();
         let (done_tx, done_rx) = channel();
         let in_flight = Arc::new(AtomicUsize::new(0));
@@ -432,11 +540,44 @@ impl Background {
         let thread_flight = in_flight.clone();
         let recency = spec.recency;
         let purpose = if spec.form == Form::Snapshot { Purpose::Snapshot } else { Purpose::AofRewrite };
+        let sink = std::rc::Rc::new(BgSink {
+            state: RefCell::new(SinkState {
+                batch: Vec::with_capacity(BATCH_RECORDS),
+                batch_bytes: 0,
+                tx: Some(tx),
+                recency,
+                keys: 0,
+                batches: 0,
+            }),
+            in_flight,
+            peak: std::cell::Cell::new(0),
+        });
+        // A save slowed key by key (rdb-key-save-delay, for tests) is walked
+        // by the command thread alone, at the pace asked.
+        let walker = turn.filter(|_| spec.key_delay_us == 0).map(|turn| Walker {
+            ks: ks as *mut Keyspace,
+            sink: std::rc::Rc::as_ptr(&sink),
+            turn,
+            active: Arc::new(AtomicBool::new(true)),
+            invited: Arc::new(AtomicBool::new(false)),
+            walked: Arc::new(AtomicU64::new(0)),
+        });
+        let shared = walker.as_ref().map(|w| EncoderWalk {
+            active: w.active.clone(),
+            invited: w.invited.clone(),
+            walked: w.walked.clone(),
+        });
         std::thread::Builder::new()
             .name("bgsave".into())
             .spawn(move || {
+                // While it may walk, the encoder does what a fork's child
+                // would, at the same priority; after, it only encodes, and
+                // gives way to everything else.
+                if walker.is_none() {
+                    yield_cpu_to_commands();
+                }
+                let r = encode_file(&rx, &spec, &sizes, &thread_flight, walker);
                 yield_cpu_to_commands();
-                let r = encode_file(&rx, &spec, &sizes, &thread_flight);
                 let (verdict, replaced) = match r {
                     Ok((n, replaced)) => (Ok(n), replaced),
                     Err(e) => (Err(e), None),
@@ -447,20 +588,35 @@ impl Background {
                 }
             })
             .map_err(|e| format!("Can't start the background save: {e}"))?;
-        let sink = std::rc::Rc::new(BgSink {
-            state: RefCell::new(SinkState {
-                batch: Vec::with_capacity(BATCH_RECORDS),
-                batch_bytes: 0,
-                tx: Some(tx),
-                recency,
-                keys: 0,
-            }),
-            in_flight,
-            peak: std::cell::Cell::new(0),
-        });
         let keys_total = ks.total_keys() as u64;
         ks.begin_snapshot(sink.clone());
-        Ok(Background { purpose, sink, done: Some(done_rx), started_ms: now_ms, keys_total })
+        Ok(Background { purpose, sink, done: Some(done_rx), started_ms: now_ms, keys_total, walker: shared })
+    }
+
+    /// Keys the encoder has walked.
+    pub fn encoder_walked_keys(&self) -> u64 {
+        self.walker.as_ref().map_or(0, |w| w.walked.load(Ordering::Relaxed))
+    }
+
+    /// Leaves the walk to the encoder (whenever this thread parks), or
+    /// takes it back.
+    pub fn invite_encoder(&self, yes: bool) {
+        if let Some(w) = &self.walker {
+            w.invited.store(yes, Ordering::Relaxed);
+        }
+    }
+
+    /// Whether the encoder walks too, whenever the command thread parks.
+    pub fn encoder_may_walk(&self) -> bool {
+        self.walker.is_some()
+    }
+
+    /// Withdraws the encoder's permission to walk. Called by the command
+    /// thread, which holds the turn, so no walk is under way.
+    fn stop_walker(&self) {
+        if let Some(w) = &self.walker {
+            w.active.store(false, Ordering::Release);
+        }
     }
 
     /// Whether the encoder is far enough behind that the walk should wait
@@ -482,6 +638,7 @@ impl Background {
     /// and commits the file. `Err` when the encoder is gone already (it
     /// then reports why through `done`).
     pub fn finish(&self) -> Result<(), String> {
+        self.stop_walker();
         let mut st = self.sink.state.borrow_mut();
         self.sink.hand_over(&mut st);
         match st.tx.take() {
@@ -493,6 +650,7 @@ impl Background {
     /// Abandons the save: nothing more is sent and the encoder removes its
     /// temporary file.
     pub fn abort(&self) {
+        self.stop_walker();
         let mut st = self.sink.state.borrow_mut();
         st.tx = None;
         st.batch.clear();
@@ -508,12 +666,34 @@ fn encode_file(
     spec: &SaveSpec,
     sizes: &[(u64, u64)],
     in_flight: &AtomicUsize,
+    mut walker: Option<Walker>,
 ) -> Result<(u64, Option<Arc<dyn LayerFile>>), String> {
     let tmp = spec.temp_path("bg");
     let result = (|| -> io::Result<Option<(u64, Option<Arc<dyn LayerFile>>)>> {
         let mut w = spec.open(&tmp)?;
         let mut current: Option<usize> = None;
-        for msg in rx.iter() {
+        loop {
+            let msg = match rx.try_recv() {
+                Ok(m) => m,
+                Err(TryRecvError::Disconnected) => break,
+                Err(TryRecvError::Empty) => match walker.as_ref().map(Walker::walk) {
+                    Some(Walked::Some) => continue,
+                    Some(Walked::Over) => {
+                        walker = None;
+                        yield_cpu_to_commands();
+                        continue;
+                    }
+                    Some(Walked::Busy) => match rx.recv_timeout(WALKER_POLL) {
+                        Ok(m) => m,
+                        Err(RecvTimeoutError::Timeout) => continue,
+                        Err(RecvTimeoutError::Disconnected) => break,
+                    },
+                    None => match rx.recv() {
+                        Ok(m) => m,
+                        Err(_) => break,
+                    },
+                },
+            };
             match msg {
                 Msg::Keys(batch) => {
                     let mut bytes = 0;
@@ -612,9 +792,21 @@ mod tests {
 
     #[test]
     fn background_save_keeps_the_point_in_time_under_changes() {
+        point_in_time_under_changes(None, 5000);
+    }
+
+    /// The same with the encoder walking whenever this thread, standing in
+    /// for the command thread, lets go of the turn between two changes.
+    #[test]
+    fn the_encoders_walk_keeps_the_point_in_time_too() {
+        // More keys: the encoder walks many between two changes.
+        point_in_time_under_changes(Some(Arc::new(Turn::new())), 50_000);
+    }
+
+    fn point_in_time_under_changes(turn: Option<Arc<Turn>>, keys: usize) {
         let dir = tempfile::tempdir().unwrap();
         let mut ks = Keyspace::new(4);
-        for i in 0..5000 {
+        for i in 0..keys {
             ks.dbs[i % 2].set(format!("k{i}").as_bytes(), Value::string(format!("v{i}").as_bytes()), false, 0);
         }
         ks.dbs[0].set_expire(b"k0", 9_999_999_999_999);
@@ -625,9 +817,21 @@ mod tests {
                 expect.insert((db.id as u64, e.key.as_bytes().to_vec()), (v, db.expire_of(&e.key)));
             }
         }
-        let mut bg = Background::start(&mut ks, spec(dir.path()), 0).unwrap();
+        let mut bg = Background::start(&mut ks, spec(dir.path()), 0, turn.clone()).unwrap();
+        bg.invite_encoder(true);
         let mut round = 0;
-        while !ks.snapshot_step(100) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while !ks.snapshot_step(if turn.is_some() { 0 } else { 100 }) {
+            if let Some(t) = &turn {
+                // Idle for a moment: the encoder may walk meanwhile.
+                t.release_to_idle();
+                let idle = std::time::Instant::now();
+                while idle.elapsed() < Duration::from_micros(5) {
+                    std::hint::spin_loop();
+                }
+                t.take_for_commands();
+                assert!(std::time::Instant::now() < deadline, "the encoder never walked to the end");
+            }
             // Between steps: overwrite, delete, create, expire, persist,
             // rename across databases, swap and flush.
             round += 1;
@@ -653,6 +857,9 @@ mod tests {
             }
         }
         assert!(round > 20, "the walk took {round} steps: too few to interleave every kind of change");
+        if turn.is_some() {
+            assert!(bg.encoder_walked_keys() > 0, "the encoder did the walk");
+        }
         bg.finish().unwrap();
         wait(&mut bg).unwrap();
         ks.end_snapshot();
@@ -681,7 +888,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut ks = Keyspace::new(1);
         ks.dbs[0].set(b"a", Value::string(b"1"), false, 0);
-        let mut bg = Background::start(&mut ks, spec(dir.path()), 0).unwrap();
+        let mut bg = Background::start(&mut ks, spec(dir.path()), 0, None).unwrap();
         bg.abort();
         ks.end_snapshot();
         assert!(bg.finish().is_err());

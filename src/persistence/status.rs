@@ -18,6 +18,10 @@ pub struct LoadProgress {
 
 pub struct Persist {
     pub bg: Option<Background>,
+    /// The keyspace's turn, when the command thread gives it up while idle
+    /// (the server's runtime does; tests driving the keyspace directly do
+    /// not): a background save's encoder then walks the snapshot itself.
+    pub turn: Option<std::sync::Arc<crate::keyspace::Turn>>,
     /// BGSAVE asked for while one could not start (inside MULTI/EXEC):
     /// the periodic task starts it.
     pub bg_scheduled: bool,
@@ -52,6 +56,7 @@ impl Default for Persist {
     fn default() -> Self {
         Persist {
             bg: None,
+            turn: None,
             bg_scheduled: false,
             last_bgsave_ok: true,
             last_bgsave_try_secs: 0,

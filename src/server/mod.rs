@@ -54,12 +54,18 @@ pub fn run_on(
     config: Config,
     fs: std::sync::Arc<dyn crate::persistence::aof::fs::FileLayer>,
 ) -> Result<i32, StartError> {
+    // This thread holds the keyspace's turn from here on, except while its
+    // runtime is parked (keyspace/turn.rs).
+    let turn = std::sync::Arc::new(crate::keyspace::Turn::new());
+    let (parking, waking) = (turn.clone(), turn.clone());
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
+        .on_thread_park(move || parking.release_to_idle())
+        .on_thread_unpark(move || waking.take_for_commands())
         .build()
         .map_err(|e| StartError(format!("cannot start the runtime: {e}")))?;
     let local = tokio::task::LocalSet::new();
-    local.block_on(&rt, serve(config, fs))
+    local.block_on(&rt, serve(config, fs, turn))
 }
 
 /// Addresses to listen on, from `bind` (`*` any IPv4, `::*` any IPv6, a
@@ -134,12 +140,14 @@ fn set_v6only(s: &tokio::net::TcpSocket) {
 async fn serve(
     config: Config,
     fs: std::sync::Arc<dyn crate::persistence::aof::fs::FileLayer>,
+    turn: std::sync::Arc<crate::keyspace::Turn>,
 ) -> Result<i32, StartError> {
     let listeners = listen(&config).await?;
     let port = listeners.first().and_then(|l| l.local_addr().ok()).map_or(config.port, |a| a.port());
     let mut state = State::new(config);
     state.apply_config(&["jemalloc-bg-thread"]);
     state.aof.fs = fs;
+    state.persist.turn = Some(turn);
     state.port = port;
     state.prop.enabled = false;
     state.logger = log::log;

@@ -32,13 +32,14 @@ const POLL: Duration = Duration::from_millis(1);
 
 /// Walks the background save that was just started to its end, then
 /// waits for its file to be committed and records the outcome. Stops
-/// early if the save is abandoned (FLUSHALL, SHUTDOWN) or replaced.
+/// early if the save is abandoned (FLUSHALL, SHUTDOWN) or replaced. When
+/// the encoder can walk too, `WhoWalks` decides which thread does.
 pub async fn drive_bgsave(shared: SharedRef) {
     let Some(mine) = shared.state.borrow().persist.bg.as_ref().map(|b| b.sink.clone()) else { return };
     let ours = |st: &crate::state::State| st.persist.bg.as_ref().is_some_and(|b| Rc::ptr_eq(&b.sink, &mine));
     let mut owed_us = 0u64;
+    let mut who = WhoWalks::new(seen(&shared.state.borrow()));
     loop {
-        offer_cpu();
         let pause = {
             let mut st = shared.state.borrow_mut();
             if !ours(&st) {
@@ -46,13 +47,32 @@ pub async fn drive_bgsave(shared: SharedRef) {
             }
             let throttled = st.persist.bg.as_ref().is_some_and(|b| b.throttled());
             let delay = st.config.rdb_key_save_delay;
+            let leave_it = match st.persist.bg.as_ref() {
+                Some(b) if b.encoder_may_walk() => {
+                    let yes = who.encoder_walks(seen(&st));
+                    b.invite_encoder(yes);
+                    yes
+                }
+                _ => false,
+            };
             let done = if throttled {
                 false
+            } else if leave_it {
+                // Nothing is walked with a budget of none: this only asks
+                // whether the walk is over.
+                let d = st.keyspace.snapshot_step(0);
+                if !d {
+                    drop(st);
+                    tokio::time::sleep(POLL).await;
+                    continue;
+                }
+                d
             } else if delay != 0 {
                 let d = st.keyspace.snapshot_step(1);
                 owed_us += key_delay_us(delay, st.rng.next_u64());
                 d
             } else {
+                offer_cpu();
                 let start = Instant::now();
                 loop {
                     let d = st.keyspace.snapshot_step(STEP_KEYS);
@@ -102,6 +122,103 @@ pub async fn drive_bgsave(shared: SharedRef) {
         };
         return background_done(&mut st, verdict);
     }
+}
+
+/// Share of the time parked above which this thread leaves a save's walk
+/// to the encoder (percent), while the encoder walks.
+const IDLE_PERCENT: u64 = 50;
+/// Commands a millisecond below which this thread leaves the walk to the
+/// encoder, while it walks itself (and so seldom parks).
+const IDLE_COMMANDS_PER_MS: u64 = 20;
+/// Keys the encoder must walk in a millisecond to keep the walk (it walks
+/// 200-300 with the encoding of the copies in between).
+const ENCODER_KEYS_PER_MS: u64 = 32;
+/// How long this thread keeps the walk after it had to wait for a walker
+/// that had lost its core while holding the turn.
+const AFTER_SLOW_TAKE: Duration = Duration::from_millis(100);
+
+/// Which thread walks a save the encoder can walk too. The encoder walks
+/// only while this thread is parked: right for a server with time to
+/// spare, as it takes the copying off this thread. A server kept busy by
+/// its clients parks seldom and briefly: a walker's turns would be short,
+/// and one that lost its core to a client process while holding the turn
+/// would hold this thread up; so it walks itself, between commands. Judged
+/// every millisecond or more: the walk goes to the encoder after one with
+/// fewer than `IDLE_COMMANDS_PER_MS` commands, and comes back after one in
+/// which this thread was parked less than `IDLE_PERCENT` of the time or
+/// the encoder walked fewer than `ENCODER_KEYS_PER_MS` keys; and this
+/// thread keeps it for `AFTER_SLOW_TAKE` after it had to wait for a
+/// walker. Quiet must last two looks: on a machine whose cores are all
+/// busy, this thread may lose its core for a millisecond or more, and the
+/// first look after shows few commands then. With no command at all, both
+/// threads work: this one walks and the encoder encodes, side by side,
+/// and the save ends sooner.
+struct WhoWalks {
+    encoder: bool,
+    since: Instant,
+    seen: Seen,
+    not_before: Instant,
+    /// Looks in a row without commands to speak of.
+    quiet: u32,
+}
+
+/// The counters `WhoWalks` goes by, as of one look.
+#[derive(Clone, Copy, Default)]
+struct Seen {
+    /// Commands run.
+    commands: u64,
+    /// Time this thread spent parked, ns, and its slow takes of the turn
+    /// (`Turn::idle_and_slow_takes`).
+    idle_ns: u64,
+    slow_takes: u64,
+    /// Keys the encoder walked.
+    walked: u64,
+}
+
+impl WhoWalks {
+    fn new(seen: Seen) -> Self {
+        let now = Instant::now();
+        WhoWalks { encoder: false, since: now, seen, not_before: now, quiet: 0 }
+    }
+
+    /// Whether the encoder walks now.
+    fn encoder_walks(&mut self, seen: Seen) -> bool {
+        let elapsed = self.since.elapsed();
+        if elapsed < POLL {
+            return self.encoder;
+        }
+        let now = Instant::now();
+        let ns = (elapsed.as_nanos() as u64).max(1);
+        let last = self.seen;
+        if seen.slow_takes != last.slow_takes {
+            self.not_before = now + AFTER_SLOW_TAKE;
+        }
+        // Counters can only grow, except the commands (CONFIG RESETSTAT).
+        let was = self.encoder;
+        let commands = seen.commands.saturating_sub(last.commands);
+        let quiet = commands > 0 && commands * 1_000_000 / ns < IDLE_COMMANDS_PER_MS;
+        self.quiet = if quiet { self.quiet + 1 } else { 0 };
+        self.encoder = now >= self.not_before
+            && commands > 0
+            && if self.encoder {
+                seen.idle_ns.saturating_sub(last.idle_ns) * 100 / ns > IDLE_PERCENT
+                    && seen.walked.saturating_sub(last.walked) * 1_000_000 / ns >= ENCODER_KEYS_PER_MS
+            } else {
+                self.quiet >= 2
+            };
+        if was && !self.encoder {
+            // Taken back: two more quiet looks before the encoder again.
+            self.quiet = 0;
+        }
+        (self.since, self.seen) = (now, seen);
+        self.encoder
+    }
+}
+
+fn seen(st: &crate::state::State) -> Seen {
+    let (idle_ns, slow_takes) = st.persist.turn.as_ref().map_or((0, 0), |t| t.idle_and_slow_takes());
+    let walked = st.persist.bg.as_ref().map_or(0, |b| b.encoder_walked_keys());
+    Seen { commands: st.stats.total_commands_processed, idle_ns, slow_takes, walked }
 }
 
 /// Lets any thread waiting for this core run before the next step of a
@@ -320,5 +437,51 @@ async fn load_snapshot(shared: &SharedRef) -> Result<(), String> {
             Some(d) => tokio::time::sleep(d).await,
             None => tokio::task::yield_now().await,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One judgement, a millisecond or more after the last: `commands`,
+    /// parked time and walked keys are none, one, or far more than the
+    /// window could hold, so the verdicts do not hang on the sleep.
+    fn judge(who: &mut WhoWalks, seen: &mut Seen, commands: u64, idle: bool, keys: bool, slow: u64) -> bool {
+        std::thread::sleep(Duration::from_millis(2));
+        seen.commands += commands;
+        seen.idle_ns += if idle { 60_000_000_000 } else { 0 };
+        seen.walked += if keys { 1_000_000 } else { 0 };
+        seen.slow_takes = slow;
+        who.encoder_walks(*seen)
+    }
+
+    const BUSY: u64 = 1_000_000;
+
+    #[test]
+    fn the_walk_goes_to_the_encoder_only_while_the_command_thread_idles_and_it_keeps_up() {
+        let mut s = Seen::default();
+        let mut who = WhoWalks::new(s);
+        assert!(!who.encoder_walks(s), "the command thread starts");
+        assert!(!judge(&mut who, &mut s, BUSY, false, false, 0), "clients keep it busy: it keeps the walk");
+        assert!(!judge(&mut who, &mut s, 1, false, false, 0), "one quiet look is not enough");
+        assert!(judge(&mut who, &mut s, 1, false, false, 0), "two: the encoder gets it");
+        assert!(judge(&mut who, &mut s, 1, true, true, 0), "and keeps it while this thread parks");
+        assert!(!judge(&mut who, &mut s, 1, true, false, 0), "an encoder walking nothing loses it");
+        assert!(!judge(&mut who, &mut s, 1, false, false, 0));
+        assert!(judge(&mut who, &mut s, 1, false, false, 0));
+        assert!(!judge(&mut who, &mut s, BUSY, false, true, 0), "this thread parked little: back");
+        assert!(!judge(&mut who, &mut s, 1, false, false, 0));
+        assert!(judge(&mut who, &mut s, 1, false, false, 0));
+        assert!(!judge(&mut who, &mut s, 0, true, true, 0), "no client at all: both threads work");
+        assert!(!judge(&mut who, &mut s, 0, false, false, 0));
+        assert!(!judge(&mut who, &mut s, 1, false, false, 0));
+        assert!(judge(&mut who, &mut s, 1, false, false, 0));
+        // A long wait for a walker: this thread keeps the walk for a while.
+        assert!(!judge(&mut who, &mut s, 1, true, true, 1));
+        assert!(!judge(&mut who, &mut s, 1, false, false, 1));
+        assert!(!judge(&mut who, &mut s, 1, false, false, 1));
+        std::thread::sleep(AFTER_SLOW_TAKE);
+        assert!(judge(&mut who, &mut s, 1, false, false, 1), "until the pause is over");
     }
 }
