@@ -176,7 +176,12 @@ mod tests {
             })
         };
         let mut ours = 0u64;
-        for _ in 0..20_000 {
+        let deadline = Instant::now() + std::time::Duration::from_secs(20);
+        let mut rounds = 0;
+        // At least 20,000 rounds, and on until the walker had a turn (on a
+        // loaded machine it may not run at first).
+        while rounds < 20_000 || (count.load(Ordering::Relaxed) == ours && Instant::now() < deadline) {
+            rounds += 1;
             for _ in 0..3 {
                 bump(&count);
                 ours += 1;
