@@ -423,17 +423,7 @@ struct Walker {
     ks: *mut Keyspace,
     sink: *const BgSink,
     turn: Arc<Turn>,
-    /// Set while the pointers are good: the command thread clears it (while
-    /// it holds the turn) when the walk ends or is abandoned, and when the
-    /// save is dropped.
-    active: Arc<AtomicBool>,
-    /// Set while the command thread leaves the walk to the encoder. When
-    /// clients keep it busy, it walks itself: it parks seldom and briefly,
-    /// and a walker that took the turn then and lost its core to a client
-    /// process would hold it up.
-    invited: Arc<AtomicBool>,
-    /// Keys the encoder has walked.
-    walked: Arc<AtomicU64>,
+    flags: EncoderWalk,
 }
 
 // SAFETY: the pointers are followed only by the thread holding the turn,
@@ -456,13 +446,13 @@ impl Walker {
     /// Walks while the command thread is idle, until it wants its turn
     /// back, a batch went to the encoder, or the walk is over.
     fn walk(&self) -> Walked {
-        if !self.active.load(Ordering::Acquire) {
+        if !self.flags.active.load(Ordering::Acquire) {
             return Walked::Over;
         }
-        if !self.invited.load(Ordering::Relaxed) || !self.turn.try_take() {
+        if !self.flags.invited.load(Ordering::Relaxed) || !self.turn.try_take() {
             return Walked::Busy;
         }
-        if !self.active.load(Ordering::Acquire) {
+        if !self.flags.active.load(Ordering::Acquire) {
             self.turn.release();
             return Walked::Over;
         }
@@ -476,7 +466,7 @@ impl Walker {
         while !self.turn.wanted() && !done && sink.state.borrow().batches == batches {
             done = ks.snapshot_step(WALKER_STEP_KEYS);
         }
-        self.walked.fetch_add(sink.state.borrow().keys - keys, Ordering::Relaxed);
+        self.flags.walked.fetch_add(sink.state.borrow().keys - keys, Ordering::Relaxed);
         self.turn.release();
         if done {
             Walked::Over
@@ -509,9 +499,18 @@ pub struct Background {
 }
 
 /// The flags and count a `Walker` shares with the command thread.
+#[derive(Clone, Default)]
 struct EncoderWalk {
+    /// Set while the walker's pointers are good: the command thread clears
+    /// it (while it holds the turn) when the walk ends or is abandoned, and
+    /// when the save is dropped.
     active: Arc<AtomicBool>,
+    /// Set while the command thread leaves the walk to the encoder. When
+    /// clients keep it busy, it walks itself: it parks seldom and briefly,
+    /// and a walker that took the turn then and lost its core to a client
+    /// process would hold it up.
     invited: Arc<AtomicBool>,
+    /// Keys the encoder has walked.
     walked: Arc<AtomicU64>,
 }
 
@@ -558,15 +557,9 @@ impl Background {
             ks: ks as *mut Keyspace,
             sink: std::rc::Rc::as_ptr(&sink),
             turn,
-            active: Arc::new(AtomicBool::new(true)),
-            invited: Arc::new(AtomicBool::new(false)),
-            walked: Arc::new(AtomicU64::new(0)),
+            flags: EncoderWalk { active: Arc::new(AtomicBool::new(true)), ..Default::default() },
         });
-        let shared = walker.as_ref().map(|w| EncoderWalk {
-            active: w.active.clone(),
-            invited: w.invited.clone(),
-            walked: w.walked.clone(),
-        });
+        let shared = walker.as_ref().map(|w| w.flags.clone());
         std::thread::Builder::new()
             .name("bgsave".into())
             .spawn(move || {
